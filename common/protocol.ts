@@ -1,0 +1,75 @@
+// Types shared by the VS Code client and the language server: settings and custom notifications.
+// Both sides import this file; nothing here may import `vscode` or a connection.
+
+export interface SqlInsightSettings {
+  /** Connection URL of the development database; empty means "use DATABASE_URL, then libpq variables". */
+  databaseUrl: string;
+  /** Tables with at least this many estimated rows count as large for the full-scan rule. */
+  seqScanMinRows: number;
+  statementTimeoutMs: number;
+  lockTimeoutMs: number;
+  whatIf: {
+    /** Index what-ifs that must build the index for real are skipped above this many rows. */
+    maxTableRows: number;
+  };
+  index: {
+    /** Write CREATE INDEX CONCURRENTLY in quick-fixes. */
+    concurrently: boolean;
+  };
+}
+
+export const DEFAULT_SETTINGS: SqlInsightSettings = {
+  databaseUrl: '',
+  seqScanMinRows: 10_000,
+  statementTimeoutMs: 5_000,
+  lockTimeoutMs: 1_000,
+  whatIf: { maxTableRows: 1_000_000 },
+  index: { concurrently: true },
+};
+
+/**
+ * Builds complete settings from whatever the client answered (a `workspace/configuration` answer may be
+ * `null`, partial, or of the wrong type); never throws.
+ */
+export function normalizeSettings(raw: unknown): SqlInsightSettings {
+  const r = isObject(raw) ? raw : {};
+  const whatIf = isObject(r.whatIf) ? r.whatIf : {};
+  const index = isObject(r.index) ? r.index : {};
+  return {
+    databaseUrl: str(r.databaseUrl, DEFAULT_SETTINGS.databaseUrl).trim(),
+    seqScanMinRows: num(r.seqScanMinRows, DEFAULT_SETTINGS.seqScanMinRows, 0),
+    statementTimeoutMs: num(r.statementTimeoutMs, DEFAULT_SETTINGS.statementTimeoutMs, 100),
+    lockTimeoutMs: num(r.lockTimeoutMs, DEFAULT_SETTINGS.lockTimeoutMs, 10),
+    whatIf: { maxTableRows: num(whatIf.maxTableRows, DEFAULT_SETTINGS.whatIf.maxTableRows, 0) },
+    index: { concurrently: bool(index.concurrently, DEFAULT_SETTINGS.index.concurrently) },
+  };
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+function str(v: unknown, d: string): string {
+  return typeof v === 'string' ? v : d;
+}
+function num(v: unknown, d: number, min: number): number {
+  return typeof v === 'number' && Number.isFinite(v) && v >= min ? v : d;
+}
+function bool(v: unknown, d: boolean): boolean {
+  return typeof v === 'boolean' ? v : d;
+}
+
+/** Server → client: the state of the database connection, for the status bar. */
+export const STATUS_NOTIFICATION = 'sqlInsight/status';
+
+export type ConnectionState = 'connected' | 'connecting' | 'not-configured' | 'error';
+
+export interface StatusParams {
+  state: ConnectionState;
+  /** A short label, e.g. `app_dev@localhost:5432`; never contains a password. */
+  database?: string;
+  /** One sentence for the tooltip / output channel; never contains a password. */
+  message: string;
+}
+
+/** The section the server asks for with `workspace/configuration`. */
+export const CONFIGURATION_SECTION = 'sqlInsight';

@@ -1,0 +1,104 @@
+// The one door between the pure core and the database. The core calls these; the LSP adapter passes an
+// implementation (server/src/db/pgPlanner.ts) in. The core itself does no I/O.
+import type { SqlInsightSettings } from '../../../common/protocol';
+import type { PlanNode } from './plan';
+
+export interface QualifiedName {
+  schema?: string;
+  name: string;
+}
+
+export interface PlanRequest {
+  /** Exactly one statement, already confirmed by the parser to be explainable. */
+  sql: string;
+  /** Highest `$n` used in the statement; > 0 means a generic plan is needed. */
+  paramCount: number;
+}
+
+export type ExplainResult =
+  | {
+      kind: 'plan';
+      plan: PlanNode;
+      planningTimeMs?: number;
+      /** Wall-clock time of the EXPLAIN round trip as measured by the client. */
+      elapsedMs: number;
+      /** True when parameters were planned as a generic plan. */
+      generic: boolean;
+      /** Inferred parameter types, `$1` first (generic plans only). */
+      paramTypes: string[];
+      /** Server major version, e.g. 15. */
+      serverVersion: number;
+    }
+  | {
+      kind: 'error';
+      message: string;
+      /** 0-based UTF-16 offset into `PlanRequest.sql`, when PostgreSQL reported one. */
+      position?: number;
+      sqlState?: string;
+      detail?: string;
+      hint?: string;
+    }
+  | { kind: 'unavailable'; reason: string };
+
+export interface ColumnInfo {
+  name: string;
+  type: string;
+  notNull: boolean;
+}
+
+export interface IndexInfo {
+  name: string;
+  unique: boolean;
+  primary: boolean;
+  method: string;
+  /** Key columns in order: a column name, or null for an expression key. */
+  keyColumns: (string | null)[];
+  /** Key definitions in order as PostgreSQL prints them (`email`, `lower((email)::text)`). */
+  keyDefs: string[];
+  /** The partial-index predicate, if any. */
+  predicate: string | null;
+  definition: string;
+}
+
+export interface RelationInfo {
+  schema: string;
+  name: string;
+  /** `r` table, `p` partitioned table, `v` view, `m` materialized view, `f` foreign table. */
+  kind: string;
+  /** pg_class.reltuples; -1 when never analysed. */
+  reltuples: number;
+  relpages: number;
+  columns: ColumnInfo[];
+  indexes: IndexInfo[];
+}
+
+/** A candidate index for a what-if. `sql` is a plain `CREATE INDEX name ON table (...)` without CONCURRENTLY. */
+export interface IndexCandidate {
+  name: string;
+  table: QualifiedName;
+  sql: string;
+  /** Expression and partial indexes need real statistics: hypothetical indexes cannot prove them. */
+  needsRealBuild: boolean;
+}
+
+export type WhatIfResult =
+  | { kind: 'proven'; before: number; after: number; used: boolean; method: 'hypopg' | 'rollback' }
+  | { kind: 'unproven'; reason: string };
+
+export interface CallContext {
+  settings: SqlInsightSettings;
+  signal?: AbortSignal;
+}
+
+export interface Planner {
+  explain(req: PlanRequest, ctx: CallContext): Promise<ExplainResult>;
+  /** Looks relations up by name (search_path applies to unqualified names); unknown names are left out. */
+  describeRelations(names: QualifiedName[], ctx: CallContext): Promise<Map<string, RelationInfo>>;
+  /** Plans `req` with and without the candidate index, inside a transaction that is always rolled back. */
+  whatIf(req: PlanRequest, candidate: IndexCandidate, ctx: CallContext): Promise<WhatIfResult>;
+}
+
+/** Map key for a relation: `schema.name` when schema-qualified, else `name`. */
+export function relationKey(q: QualifiedName): string {
+  return q.schema ? `${q.schema}.${q.name}` : q.name;
+}

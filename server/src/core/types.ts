@@ -1,0 +1,57 @@
+// Plain values the core hands back. They have the same shape as the LSP types, so the adapter passes them
+// through unchanged, but the core never imports the protocol.
+
+export interface Position {
+  line: number;
+  /** UTF-16 code units, as in LSP. */
+  character: number;
+}
+
+export interface Range {
+  start: Position;
+  end: Position;
+}
+
+export const enum Severity {
+  Error = 1,
+  Warning = 2,
+  Information = 3,
+  Hint = 4,
+}
+
+export interface Diagnostic {
+  range: Range;
+  severity: Severity;
+  /** Rule id, e.g. `seq-scan-large-table`; `syntax-error` and `database-error` for errors. */
+  code: string;
+  source: 'sql-insight';
+  message: string;
+  /** Opaque key the code-action handler uses to find the finding behind this diagnostic. */
+  data?: { findingId: string };
+}
+
+export interface TextEdit {
+  range: Range;
+  newText: string;
+}
+
+export interface CodeAction {
+  title: string;
+  kind: 'quickfix';
+  diagnostics?: Diagnostic[];
+  isPreferred?: boolean;
+  edit?: { changes: { [uri: string]: TextEdit[] } };
+}
+
+export interface Hover {
+  contents: { kind: 'markdown'; value: string };
+  range?: Range;
+}
+
+/** The text the core analyses: an LSP text document reduced to what matters. */
+export interface SqlTextDocument {
+  uri: string;
+  languageId: string;
+  version: number;
+  getText(): string;
+}
