@@ -12,12 +12,9 @@ export interface Range {
   end: Position;
 }
 
-export const enum Severity {
-  Error = 1,
-  Warning = 2,
-  Information = 3,
-  Hint = 4,
-}
+/** LSP DiagnosticSeverity values. */
+export const Severity = { Error: 1, Warning: 2, Information: 3, Hint: 4 } as const;
+export type Severity = (typeof Severity)[keyof typeof Severity];
 
 export interface Diagnostic {
   range: Range;

@@ -1,0 +1,74 @@
+// A document as the core sees it: regions of SQL, split into statements, each parsed on its own.
+import { queryBlocks, type QueryBlock } from './ast';
+import { parseStatement, scanStatement, type ParseResult, type Token } from './parse';
+import { LineIndex } from './positions';
+import type { SqlRegion } from './regions';
+import { splitStatements } from './split';
+import type { Range } from './types';
+
+export class ParsedStatement {
+  private tokenCache?: Token[];
+  private blockCache?: QueryBlock[];
+
+  constructor(
+    /** Position of this statement in the document, 0-based. */
+    readonly index: number,
+    readonly region: SqlRegion,
+    /** UTF-16 offsets into region.text. */
+    readonly start: number,
+    readonly end: number,
+    readonly text: string,
+    readonly parse: ParseResult,
+  ) {}
+
+  get tokens(): Token[] {
+    this.tokenCache ??= scanStatement(this.text, this.parse.ok ? this.parse.conv : undefined);
+    return this.tokenCache;
+  }
+
+  get blocks(): QueryBlock[] {
+    this.blockCache ??= this.parse.ok ? queryBlocks(this.parse.stmt) : [];
+    return this.blockCache;
+  }
+
+  /** Host-document offset of a statement-relative offset. */
+  toHost(offset: number): number {
+    return this.region.toHost(this.start + offset);
+  }
+}
+
+export class ParsedDocument {
+  readonly lines: LineIndex;
+
+  constructor(
+    readonly uri: string,
+    readonly version: number,
+    readonly text: string,
+    readonly statements: ParsedStatement[],
+  ) {
+    this.lines = new LineIndex(text);
+  }
+
+  /** LSP range of statement-relative offsets. */
+  range(stmt: ParsedStatement, start: number, end: number): Range {
+    return { start: this.lines.positionAt(stmt.toHost(start)), end: this.lines.positionAt(stmt.toHost(end)) };
+  }
+
+  statementAt(hostOffset: number): ParsedStatement | undefined {
+    return this.statements.find((s) => s.toHost(0) <= hostOffset && hostOffset <= s.toHost(s.text.length));
+  }
+}
+
+/** Splits and parses every region. Requires loadParser(); never throws. */
+export function parseDocument(uri: string, version: number, text: string, regions: SqlRegion[]): ParsedDocument {
+  const statements: ParsedStatement[] = [];
+  for (const region of regions) {
+    for (const span of splitStatements(region.text)) {
+      const stmtText = region.text.slice(span.start, span.end);
+      statements.push(
+        new ParsedStatement(statements.length, region, span.start, span.end, stmtText, parseStatement(stmtText)),
+      );
+    }
+  }
+  return new ParsedDocument(uri, version, text, statements);
+}

@@ -1,0 +1,55 @@
+// The plan as Markdown: totals first, then the node tree as PostgreSQL people read it.
+import type { PlanNode } from './plan';
+import type { ExplainResult } from './ports';
+import { formatNumber } from './sqlText';
+
+const DETAIL_KEYS = ['Index Cond', 'Recheck Cond', 'Hash Cond', 'Merge Cond', 'Join Filter', 'Filter'] as const;
+
+export function planMarkdown(result: Extract<ExplainResult, { kind: 'plan' }>, notes: string[] = []): string {
+  const root = result.plan;
+  const parts: string[] = [];
+  const timing = [
+    result.planningTimeMs !== undefined ? `planning ${result.planningTimeMs.toFixed(2)} ms` : undefined,
+    `round trip ${result.elapsedMs.toFixed(1)} ms`,
+  ].filter(Boolean);
+  parts.push(
+    `**Plan** · total cost **${formatNumber(root['Total Cost'])}** · ~${formatNumber(root['Plan Rows'])} rows · ` +
+      timing.join(' · '),
+  );
+  if (result.generic) {
+    const params = result.paramTypes.map((t, i) => `$${i + 1} ${t}`).join(', ');
+    parts.push(`*Generic plan* (parameters not bound${params ? `: ${params}` : ''}).`);
+  }
+  for (const note of notes) parts.push(note);
+  parts.push('```text\n' + planTree(root).join('\n') + '\n```');
+  return parts.join('\n\n');
+}
+
+export function planTree(root: PlanNode): string[] {
+  const lines: string[] = [];
+  const visit = (node: PlanNode, depth: number): void => {
+    const pad = depth === 0 ? '' : '  '.repeat(depth - 1) + '-> ';
+    const detailPad = '  '.repeat(depth) + (depth === 0 ? '  ' : '   ');
+    lines.push(pad + describeNode(node));
+    for (const key of DETAIL_KEYS) {
+      const v = node[key];
+      if (typeof v === 'string') lines.push(`${detailPad}${key}: ${v}`);
+    }
+    for (const child of node.Plans ?? []) visit(child, depth + 1);
+  };
+  visit(root, 0);
+  return lines;
+}
+
+function describeNode(node: PlanNode): string {
+  let s = node['Parallel Aware'] ? `Parallel ${node['Node Type']}` : node['Node Type'];
+  if (node['Index Name'] && node['Node Type'] !== 'Bitmap Index Scan') s += ` using ${node['Index Name']}`;
+  if (node['Node Type'] === 'Bitmap Index Scan' && node['Index Name']) s += ` on ${node['Index Name']}`;
+  if (node['Relation Name']) {
+    const rel = node.Schema && node.Schema !== 'public' ? `${node.Schema}.${node['Relation Name']}` : node['Relation Name'];
+    s += ` on ${rel}`;
+    if (node.Alias && node.Alias !== node['Relation Name']) s += ` ${node.Alias}`;
+  }
+  const cost = `${node['Startup Cost'].toFixed(2)}..${node['Total Cost'].toFixed(2)}`;
+  return `${s}  (cost=${cost} rows=${node['Plan Rows']} width=${node['Plan Width']})`;
+}

@@ -1,0 +1,76 @@
+// function-on-indexed-column: `WHERE lower(email) = …` where `email` is indexed but the plan cannot use
+// that index, because the index holds `email`, not `lower(email)`.
+import { nodeSpan } from '../ast';
+import { indexElement, indexFix, scanNodesFor, unqualifiedSource } from '../indexFix';
+import { isIndexScan } from '../plan';
+import { blockPredicates, columnChecker, comparisonsIn, othersIndependentOf, wrappedColumn } from '../predicates';
+import { resolveColumn } from '../ast';
+import { formatNumber } from '../sqlText';
+import { Severity } from '../types';
+import type { Finding, Rule, RuleContext } from './types';
+
+export const functionOnIndexedColumn: Rule = {
+  id: 'function-on-indexed-column',
+  defaultSeverity: Severity.Warning,
+  check(ctx: RuleContext): Finding[] {
+    const { stmt } = ctx;
+    if (!stmt.parse.ok) return [];
+    const conv = stmt.parse.conv;
+    const findings: Finding[] = [];
+    const seen = new Set<string>();
+    for (const block of stmt.blocks) {
+      for (const pred of blockPredicates(block)) {
+        for (const cmp of comparisonsIn(pred)) {
+          const ref = wrappedColumn(cmp.subject);
+          if (!ref) continue;
+          const table = resolveColumn(ref, block, columnChecker(ctx.relation));
+          if (!table) continue;
+          const info = ctx.relation(table);
+          if (!info) continue;
+          if (!othersIndependentOf(cmp.others, table, block, ctx.relation)) continue;
+          const index = info.indexes.find((i) => i.keyColumns[0] === ref.column && i.predicate === null);
+          if (!index) continue;
+          const scans = scanNodesFor(ctx.plan, table);
+          if (scans.length === 0) continue;
+          const servedByIndex = scans.some(
+            (n) => isIndexScan(n) || (n['Node Type'] === 'Bitmap Heap Scan' && mentions(n['Recheck Cond'], ref.column)),
+          );
+          if (servedByIndex) continue;
+          const span = nodeSpan(cmp.subject, stmt.tokens, conv);
+          if (!span) continue;
+          const key = `${span.start}:${span.end}`;
+          if (seen.has(key)) continue;
+          seen.add(key);
+          const written = stmt.text.slice(span.start, span.end);
+          const expr = unqualifiedSource(stmt.text, span, [ref], stmt.tokens, conv);
+          const scan = scans[0];
+          findings.push({
+            ruleId: this.id,
+            severity: this.defaultSeverity,
+            message:
+              `\`${written}\` wraps the indexed column ${table.relname}.${ref.column}, so the index ` +
+              `${index.name} cannot be used for this predicate: ${scan['Node Type']} on ${table.relname} ` +
+              `(cost ${formatNumber(scan['Total Cost'])}). An expression index on (${expr}) would serve it.`,
+            span,
+            table,
+            fix: indexFix({
+              table,
+              elements: [indexElement(expr, Boolean(cmp.subject.FuncCall))],
+              nameParts: expressionWords(expr),
+              expression: true,
+            }),
+          });
+        }
+      }
+    }
+    return findings;
+  },
+};
+
+function mentions(cond: string | undefined, column: string): boolean {
+  return cond !== undefined && new RegExp(`\\b${column.replace(/[^a-zA-Z0-9_]/g, '')}\\b`).test(cond);
+}
+
+function expressionWords(expr: string): string[] {
+  return expr.split(/[^A-Za-z0-9_]+/).filter((w) => w && !/^\d+$/.test(w) && w.toLowerCase() !== 'text');
+}
