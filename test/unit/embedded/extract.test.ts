@@ -47,6 +47,19 @@ describe('embedded SQL extraction: library forms', () => {
     assert.equal(hostOf(src, r, '$2'), '${sql.identifier(["users"])}');
   });
 
+  it('postgres.js sql(…) helper calls are unknown', () => {
+    const src = "sql`INSERT INTO users ${sql(user, 'name', 'age')} RETURNING ${sql('id')}`";
+    const r = only(src);
+    assert.equal(r.text, 'INSERT INTO users $1 RETURNING $2');
+    assert.deepEqual(r.params.map((p) => p.kind), ['unknown', 'unknown']);
+    assertMaps(src, r, 'users');
+  });
+
+  it('Kysely sql.val is a value, sql.ref and sql.lit are unknown', () => {
+    const r = only('sql`SELECT ${sql.ref("u.id")} FROM users u WHERE u.a = ${sql.val(a)} AND b = ${sql.lit(1)}`');
+    assert.deepEqual(r.params.map((p) => p.kind), ['unknown', 'value', 'unknown']);
+  });
+
   it('@vercel/postgres sql`…`', () => {
     const src = "import { sql } from '@vercel/postgres';\nconst { rows } = await sql`SELECT * FROM users WHERE email = ${email};`;";
     const r = only(src);

@@ -87,12 +87,15 @@ function names(list: unknown): Set<string> {
 
 /** Identifiers that are the SQL tag object itself in the supported libraries. */
 const SQL_ROOTS = new Set(['sql', 'SQL']);
-/** Helpers on the tag object that still send exactly one bound value (slonik, Drizzle). */
-const VALUE_HELPERS = new Set(['array', 'json', 'jsonb', 'binary', 'date', 'timestamp', 'interval', 'uuid', 'placeholder', 'param']);
+/** Helpers on the tag object that still send exactly one bound value (slonik, Drizzle, Kysely). */
+const VALUE_HELPERS = new Set([
+  'array', 'json', 'jsonb', 'binary', 'date', 'timestamp', 'interval', 'uuid', 'placeholder', 'param', 'val', 'value',
+]);
 /** Bare helper calls that splice SQL text in (`raw(…)` from sql-template-tag, Prisma's re-exports, ...). */
 const SQL_HELPER_FUNCTIONS = new Set(['raw', 'join', 'identifier', 'unsafe', 'empty']);
 /** Receivers of `.raw(…)` that are most likely a knex instance or transaction. */
 const KNEX_LIKE = new Set(['knex', 'db', 'trx', 'tx', 'transaction', 'database', 'conn', 'connection', 'client', 'pg', 'sql']);
+const DEFAULT_CALLS = new Set(['query', '$queryRawUnsafe', '$executeRawUnsafe', 'raw', 'unsafe']);
 const MARKER = /^\/\*\s*sql\s*\*\/$/i;
 
 type Mode = 'tagged' | 'concat';
@@ -100,6 +103,8 @@ type Mode = 'tagged' | 'concat';
 class Extractor {
   private readonly claimed = new Set<TS.Node>();
   private fragmentVars: Set<string> | undefined;
+  /** Last names of `functions` entries (`db.execute` → `execute`), for the cheap first test in callOrigin. */
+  private readonly functionNames: Set<string>;
 
   constructor(
     private readonly ts: typeof TS,
@@ -108,23 +113,39 @@ class Extractor {
     private readonly tags: Set<string>,
     private readonly functions: Set<string>,
     private readonly out: SqlRegion[],
-  ) {}
+  ) {
+    this.functionNames = new Set([...functions].map((f) => f.slice(f.lastIndexOf('.') + 1)));
+  }
 
   run(): void {
-    // An explicit stack: long `a + b + c …` chains would overflow recursion.
-    const stack: Array<{ node: TS.Node; inFragment: boolean }> = [{ node: this.sf, inFragment: false }];
-    const push = (nodes: readonly TS.Node[], inFragment: boolean): void => {
-      for (let i = nodes.length - 1; i >= 0; i--) stack.push({ node: nodes[i], inFragment });
+    // An explicit stack (long `a + b + c …` chains would overflow recursion), kept as two flat arrays because
+    // this loop sees every node of the file and per-node allocations showed up as GC time.
+    const nodes: TS.Node[] = [this.sf];
+    const inFragments: boolean[] = [false];
+    const pushChild = (c: TS.Node): undefined => {
+      nodes.push(c);
+      return undefined;
     };
-    for (let item = stack.pop(); item; item = stack.pop()) {
-      const { node, inFragment } = item;
+    while (nodes.length > 0) {
+      const node = nodes.pop()!;
+      const inFragment = inFragments.pop()!;
       let next: { nodes: TS.Node[]; inFragment: boolean } | undefined;
       try {
         next = this.visit(node, inFragment);
       } catch {
         // One odd node must not cost the rest of the file.
       }
-      push(next?.nodes ?? this.children(node), next?.inFragment ?? inFragment);
+      const base = nodes.length;
+      if (next) for (const c of next.nodes) nodes.push(c);
+      else this.ts.forEachChild(node, pushChild);
+      // Children were pushed in source order; reverse them so they pop in source order.
+      for (let i = base, j = nodes.length - 1; i < j; i++, j--) {
+        const t = nodes[i];
+        nodes[i] = nodes[j];
+        nodes[j] = t;
+      }
+      const flag = next ? next.inFragment : inFragment;
+      while (inFragments.length < nodes.length) inFragments.push(flag);
     }
   }
 
@@ -229,13 +250,16 @@ class Extractor {
   private callOrigin(call: TS.CallExpression): string | undefined {
     const ts = this.ts;
     const callee = call.expression;
+    let name: string;
+    if (ts.isIdentifier(callee)) name = callee.text;
+    else if (ts.isPropertyAccessExpression(callee)) name = callee.name.text;
+    else return undefined;
+    // Cheap name test first: the callee text of a long builder chain is long, and every call in it gets here.
+    if (!DEFAULT_CALLS.has(name) && !this.functionNames.has(name)) return undefined;
     const text = this.compact(callee);
     const label = `${abbreviate(text)}(…) call`;
-    if (this.functions.has(text)) return label;
-    if (ts.isIdentifier(callee)) return this.functions.has(callee.text) ? label : undefined;
+    if (this.functions.has(text) || this.functions.has(name)) return label;
     if (!ts.isPropertyAccessExpression(callee)) return undefined;
-    const name = callee.name.text;
-    if (this.functions.has(name)) return label;
     switch (name) {
       case 'query':
       case '$queryRawUnsafe':
@@ -364,6 +388,8 @@ class Extractor {
   // ---- what an interpolation in a tagged template is ----
 
   private interpolationKind(expr: TS.Expression): RegionParam['kind'] {
+    // Most interpolations are a bare name; spare them the general search.
+    if (this.ts.isIdentifier(expr)) return this.fragmentVariables().has(expr.text) ? 'unknown' : 'value';
     return this.splicesSql(expr) ? 'unknown' : 'value';
   }
 
