@@ -20,7 +20,6 @@ let tsModule: typeof TS | null | undefined;
 function loadTypeScript(): typeof TS | undefined {
   if (tsModule === undefined) {
     try {
-      // eslint-disable-next-line @typescript-eslint/no-require-imports
       tsModule = require('typescript') as typeof TS;
     } catch {
       tsModule = null;
