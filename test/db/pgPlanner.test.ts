@@ -124,6 +124,13 @@ describe('db: PgPlanner on PostgreSQL', function () {
       }
     });
 
+    it('treats $1 without paramCount as an error in the statement, not as a lost connection', async () => {
+      const r = await planner.explain({ sql: 'SELECT * FROM customers WHERE id = $1', paramCount: 0 }, ctx);
+      assert.strictEqual(r.kind, 'error', JSON.stringify(r));
+      assert.strictEqual(planner.state, 'connected');
+      assertPlan(await planner.explain({ sql: 'SELECT 1', paramCount: 0 }, ctx));
+    });
+
     it('plans parameterised DML generically', async () => {
       const before = await db.query('SELECT count(*)::int AS n FROM customers WHERE status = $1', ['x']);
       const r = assertPlan(

@@ -203,9 +203,29 @@ export class PgPlanner implements Planner {
   ): Promise<Outcome<T>> {
     if (this.disposed) return { ok: false, reason: 'the planner was disposed' };
     if (!this.pool) return { ok: false, reason: this.current.message };
-    const signal = ctx.signal ? AbortSignal.any([ctx.signal, this.lifetime.signal]) : this.lifetime.signal;
     const cancelled = (): Outcome<T> => ({ ok: false, reason: this.disposed ? 'the planner was disposed' : 'cancelled' });
-    if (signal.aborted) return cancelled();
+    if (ctx.signal?.aborted) return cancelled();
+    // The caller's signal or dispose(). Listeners are removed afterwards, so the planner's long-lived
+    // signal does not collect one per call.
+    const combined = new AbortController();
+    const abort = (): void => combined.abort();
+    ctx.signal?.addEventListener('abort', abort, { once: true });
+    this.lifetime.signal.addEventListener('abort', abort, { once: true });
+    try {
+      return await this.withSessionSignal(combined.signal, statementTimeoutMs, work, cancelled);
+    } finally {
+      ctx.signal?.removeEventListener('abort', abort);
+      this.lifetime.signal.removeEventListener('abort', abort);
+    }
+  }
+
+  private async withSessionSignal<T>(
+    signal: AbortSignal,
+    statementTimeoutMs: number,
+    work: (s: Session, server: ServerInfo) => Promise<T>,
+    cancelled: () => Outcome<T>,
+  ): Promise<Outcome<T>> {
+    if (signal.aborted || !this.pool) return cancelled();
     if (!(await this.slots.acquire(signal))) return cancelled();
 
     let session: Session | undefined;

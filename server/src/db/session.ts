@@ -37,6 +37,9 @@ interface BackendIdentity {
 /** SQLSTATEs that mean the connection or server is going away rather than that the statement is wrong. */
 export function isConnectionSqlState(code: string | undefined): boolean {
   if (!code) return false;
+  // 08P01 is also what a Bind with the wrong number of parameters gets (`$1` with paramCount 0); the
+  // server resynchronises at the next Sync, so the connection stays usable.
+  if (code === '08P01') return false;
   return code.startsWith('08') || code === '57P01' || code === '57P02' || code === '57P03' || code === '53300';
 }
 
