@@ -1,0 +1,137 @@
+// Which database to plan against, and how to talk about it without leaking a password.
+import { createHash } from 'crypto';
+import type { PoolConfig } from 'pg';
+import type { SqlInsightSettings } from '../../../common/protocol';
+
+export type ConnectionSource = 'setting' | 'DATABASE_URL' | 'libpq' | 'none';
+
+export interface ResolvedConnection {
+  source: ConnectionSource;
+  /** Passed to `pg.Pool`; for `libpq`, pg also reads `~/.pgpass` (and any PG* variable we did not copy) itself. */
+  config: PoolConfig;
+  /** Stable identity of the target (changes when any part of it, password included, changes); for caching planners. */
+  key: string;
+  /** Human-readable target, e.g. `app_dev@localhost:5432`; never contains a password. */
+  label: string;
+  /** Literal secrets to scrub from any message about this connection. */
+  secrets: string[];
+}
+
+// Variables that pick a libpq target. Deliberately not every PG* name: PGDATA and friends are set on
+// server machines and in postgres images and say nothing about where a client should connect.
+const LIBPQ_TARGET_VARS = [
+  'PGHOST',
+  'PGHOSTADDR',
+  'PGPORT',
+  'PGDATABASE',
+  'PGUSER',
+  'PGPASSWORD',
+  'PGPASSFILE',
+  'PGSERVICE',
+] as const;
+
+export function resolveConnection(settings: SqlInsightSettings, env: NodeJS.ProcessEnv): ResolvedConnection {
+  const fromSetting = (settings.databaseUrl ?? '').trim();
+  if (fromSetting) return fromUrl('setting', fromSetting, env);
+
+  const fromEnv = (env.DATABASE_URL ?? '').trim();
+  if (fromEnv) return fromUrl('DATABASE_URL', fromEnv, env);
+
+  if (LIBPQ_TARGET_VARS.some((v) => nonEmpty(env[v]))) return fromLibpq(env);
+
+  return { source: 'none', config: {}, key: 'none', label: 'not configured', secrets: [] };
+}
+
+function fromUrl(source: 'setting' | 'DATABASE_URL', url: string, env: NodeJS.ProcessEnv): ResolvedConnection {
+  const parsed = parseUrl(url);
+  const secrets = parsed?.password ? [parsed.password, encodeURIComponent(parsed.password)] : [];
+  const label = parsed
+    ? makeLabel(parsed.database || parsed.user || defaultUser(env), parsed.host || 'localhost', parsed.port || '5432')
+    : 'unparseable connection URL';
+  return { source, config: { connectionString: url }, key: makeKey(source, label, url), label, secrets };
+}
+
+function fromLibpq(env: NodeJS.ProcessEnv): ResolvedConnection {
+  const config: PoolConfig = {};
+  const host = nonEmpty(env.PGHOST) ? env.PGHOST : nonEmpty(env.PGHOSTADDR) ? env.PGHOSTADDR : undefined;
+  if (host) config.host = host;
+  const port = Number(env.PGPORT);
+  if (nonEmpty(env.PGPORT) && Number.isInteger(port) && port > 0) config.port = port;
+  if (nonEmpty(env.PGDATABASE)) config.database = env.PGDATABASE;
+  if (nonEmpty(env.PGUSER)) config.user = env.PGUSER;
+  // Left undefined otherwise so that pg falls back to ~/.pgpass (PGPASSFILE) by itself.
+  if (nonEmpty(env.PGPASSWORD)) config.password = env.PGPASSWORD;
+
+  const user = config.user ?? defaultUser(env);
+  const label = makeLabel(config.database ?? user, config.host ?? 'localhost', String(config.port ?? 5432));
+  const identity = JSON.stringify([config.host, config.port, config.database, config.user, config.password, env.PGPASSFILE, env.PGSERVICE]);
+  const secrets = nonEmpty(env.PGPASSWORD) ? [env.PGPASSWORD] : [];
+  return { source: 'libpq', config, key: makeKey('libpq', label, identity), label, secrets };
+}
+
+interface UrlParts {
+  user: string;
+  password: string;
+  host: string;
+  port: string;
+  database: string;
+}
+
+function parseUrl(url: string): UrlParts | undefined {
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    return undefined;
+  }
+  const dec = (s: string): string => {
+    try {
+      return decodeURIComponent(s);
+    } catch {
+      return s;
+    }
+  };
+  const q = u.searchParams;
+  return {
+    user: dec(u.username) || q.get('user') || '',
+    password: dec(u.password) || q.get('password') || '',
+    // `postgres:///db?host=/var/run/postgresql` puts a socket directory in the query.
+    host: dec(u.hostname) || q.get('host') || '',
+    port: u.port || q.get('port') || '',
+    database: dec(u.pathname.replace(/^\//, '')) || q.get('dbname') || q.get('database') || '',
+  };
+}
+
+function makeLabel(database: string, host: string, port: string): string {
+  return maskSecrets(`${database}@${host}:${port}`);
+}
+
+function makeKey(source: ConnectionSource, label: string, identity: string): string {
+  const digest = createHash('sha256').update(identity).digest('hex').slice(0, 16);
+  return `${source}:${label}:${digest}`;
+}
+
+function defaultUser(env: NodeJS.ProcessEnv): string {
+  return env.USER || env.USERNAME || 'postgres';
+}
+
+function nonEmpty(v: string | undefined): v is string {
+  return typeof v === 'string' && v.trim() !== '';
+}
+
+/**
+ * Removes passwords from text: the password part of `scheme://user:password@host` URLs, `password=...`
+ * parameters, and any of the given literal secrets (e.g. the configured password, should a server or
+ * driver message ever echo it).
+ */
+export function maskSecrets(text: string, secrets: readonly string[] = []): string {
+  let out = String(text);
+  for (const s of secrets) {
+    // Very short secrets would turn every message into asterisks; the patterns below still catch them in URLs.
+    if (s && s.length >= 3) out = out.split(s).join('***');
+  }
+  // Greedy up to the last `@` before the host, so unencoded `@` in a password does not leak its tail.
+  out = out.replace(/([a-z][a-z0-9+.-]*:\/\/)([^\s:/@]*):([^\s/]*)@/gi, '$1$2:***@');
+  out = out.replace(/\b(password|passwd|pwd|pgpassword)(\s*=\s*)('[^']*'|"[^"]*"|[^\s&;]*)/gi, '$1$2***');
+  return out;
+}

@@ -1,0 +1,707 @@
+// The core's Planner over node-postgres. Everything here is built so that planning can never change the
+// user's database: read-only transactions that are always rolled back, user SQL only through the extended
+// protocol (one statement, no smuggled COMMIT), timeouts on both sides, and server-side cancellation.
+import { performance } from 'perf_hooks';
+import { DatabaseError, Pool, type PoolClient } from 'pg';
+import type { ConnectionState, SqlInsightSettings, StatusParams } from '../../../common/protocol';
+import { indexesUsed, type PlanNode } from '../core/plan';
+import {
+  relationKey,
+  type CallContext,
+  type ExplainResult,
+  type IndexCandidate,
+  type IndexInfo,
+  type Planner,
+  type PlanRequest,
+  type QualifiedName,
+  type RelationInfo,
+  type WhatIfResult,
+} from '../core/ports';
+import { maskSecrets, resolveConnection, type ResolvedConnection } from './connection';
+import { CancelledError, ConnectionLostError, Session, timeoutSetting } from './session';
+import { errorPositionToOffset, quoteIdent, quoteQualified } from './sqlText';
+
+export { maskSecrets, resolveConnection } from './connection';
+export type { ConnectionSource, ResolvedConnection } from './connection';
+
+export interface PgPlannerOptions {
+  /** TCP connect + authentication limit. Default 3000. */
+  connectTimeoutMs?: number;
+  /** First wait after a failed connection; doubles per failure up to `maxBackoffMs`. Defaults 1000 / 30000. */
+  initialBackoffMs?: number;
+  maxBackoffMs?: number;
+  /** The client gives up on a statement this long after statement_timeout should have ended it. Default 2000. */
+  queryTimeoutMarginMs?: number;
+  /** How long a cancelled statement may take to report back before its connection is abandoned. Default 1000. */
+  abortGraceMs?: number;
+  /** Clock for the backoff (tests). */
+  now?: () => number;
+}
+
+export interface Disposable {
+  dispose(): void;
+}
+
+type StatusListener = (status: StatusParams) => void;
+type Outcome<T> = { ok: true; value: T } | { ok: false; reason: string };
+
+interface ServerInfo {
+  /** server_version_num, e.g. 150020. */
+  versionNum: number;
+  /** Major version, e.g. 15. */
+  major: number;
+  /** SQL_ASCII counts error positions in bytes, every other encoding in characters. */
+  positionsInBytes: boolean;
+}
+
+const EXPLAIN_OPTIONS = 'FORMAT JSON, VERBOSE, SUMMARY';
+const FALLBACK = Symbol('fallback');
+
+// `CREATE [UNIQUE] INDEX` but not CONCURRENTLY (which cannot run in a transaction and would not roll back).
+const PLAIN_CREATE_INDEX = /^\s*CREATE\s+(UNIQUE\s+)?INDEX\s+(?!CONCURRENTLY\b)/i;
+
+export class PgPlanner implements Planner {
+  private readonly pool?: Pool;
+  private readonly listeners = new Set<StatusListener>();
+  private readonly lifetime = new AbortController();
+  private readonly slots = new Slots(2);
+  private readonly opts: Required<PgPlannerOptions>;
+  private current: StatusParams;
+  private server?: ServerInfo;
+  private backoffMs = 0;
+  private retryAt = 0;
+  private disposed = false;
+  private statementCounter = 0;
+
+  static fromSettings(settings: SqlInsightSettings, env: NodeJS.ProcessEnv = process.env, options?: PgPlannerOptions): PgPlanner {
+    return new PgPlanner(resolveConnection(settings, env), options);
+  }
+
+  constructor(
+    readonly connection: ResolvedConnection,
+    options: PgPlannerOptions = {},
+  ) {
+    this.opts = {
+      connectTimeoutMs: options.connectTimeoutMs ?? 3000,
+      initialBackoffMs: options.initialBackoffMs ?? 1000,
+      maxBackoffMs: options.maxBackoffMs ?? 30_000,
+      queryTimeoutMarginMs: options.queryTimeoutMarginMs ?? 2000,
+      abortGraceMs: options.abortGraceMs ?? 1000,
+      now: options.now ?? Date.now,
+    };
+    if (connection.source === 'none') {
+      this.current = {
+        state: 'not-configured',
+        message: 'No database configured: set sqlInsight.databaseUrl, DATABASE_URL or the PG* variables.',
+      };
+      return;
+    }
+    this.current = { state: 'connecting', database: connection.label, message: `Connecting to ${connection.label}.` };
+    this.pool = new Pool({
+      ...connection.config,
+      max: 2,
+      connectionTimeoutMillis: this.opts.connectTimeoutMs,
+      keepAlive: true,
+      idleTimeoutMillis: 30_000,
+      allowExitOnIdle: true,
+      application_name: 'sql-insight',
+      // If this process ever stalls inside one of our transactions, the server ends it (and its locks).
+      idle_in_transaction_session_timeout: 15_000,
+    });
+    // Idle clients that lose their connection are reported here; the next call finds out for itself.
+    this.pool.on('error', () => undefined);
+  }
+
+  get status(): StatusParams {
+    return { ...this.current };
+  }
+
+  get state(): ConnectionState {
+    return this.current.state;
+  }
+
+  /** Called only when the state or message changes. */
+  onStatus(listener: StatusListener): Disposable {
+    this.listeners.add(listener);
+    return { dispose: () => this.listeners.delete(listener) };
+  }
+
+  /** Connects (unless backing off) to refresh the status; resolves to the status afterwards. */
+  async check(signal?: AbortSignal): Promise<StatusParams> {
+    await this.withSession({ signal }, 5000, async (s) => {
+      await s.run('SELECT 1');
+    });
+    return this.status;
+  }
+
+  async dispose(): Promise<void> {
+    if (this.disposed) return;
+    this.disposed = true;
+    this.lifetime.abort();
+    this.listeners.clear();
+    try {
+      await this.pool?.end();
+    } catch {
+      // Already ending; nothing else to release.
+    }
+  }
+
+  async explain(req: PlanRequest, ctx: CallContext): Promise<ExplainResult> {
+    const out = await this.withSession(ctx, ctx.settings.statementTimeoutMs, async (s, server) => {
+      const prepared: string[] = [];
+      try {
+        return await s.transaction('READ ONLY', ctx.settings, () => this.plan(s, server, req, prepared));
+      } finally {
+        await this.deallocate(s, prepared);
+      }
+    });
+    return out.ok ? out.value : { kind: 'unavailable', reason: out.reason };
+  }
+
+  async describeRelations(names: QualifiedName[], ctx: CallContext): Promise<Map<string, RelationInfo>> {
+    const result = new Map<string, RelationInfo>();
+    // Empty identifiers cannot be quoted ("" is a syntax error for to_regclass) and name nothing anyway.
+    const wanted = names.filter((n) => n.name !== '' && n.schema !== '');
+    if (wanted.length === 0) return result;
+    const out = await this.withSession(ctx, ctx.settings.statementTimeoutMs, (s) =>
+      s.transaction('READ ONLY', ctx.settings, async () => {
+        const r = await s.run<DescribeRow>(DESCRIBE_SQL, { values: [wanted.map(quoteQualified)] });
+        return r.rows;
+      }),
+    );
+    if (!out.ok) return result;
+    for (const row of out.value) {
+      const input = wanted[row.ord - 1];
+      if (input) result.set(relationKey(input), toRelationInfo(row));
+    }
+    return result;
+  }
+
+  async whatIf(req: PlanRequest, candidate: IndexCandidate, ctx: CallContext): Promise<WhatIfResult> {
+    if (!PLAIN_CREATE_INDEX.test(candidate.sql)) {
+      return unproven('the candidate is not a plain CREATE INDEX statement');
+    }
+    const out = await this.withSession(ctx, ctx.settings.statementTimeoutMs, async (s, server) => {
+      if (!candidate.needsRealBuild) {
+        const hypopg = await this.hypopgStatus(s, ctx.settings);
+        if (hypopg.schema !== null || hypopg.available) {
+          const r = await this.whatIfHypopg(s, server, req, candidate, ctx.settings, hypopg.schema);
+          if (r !== FALLBACK) return r;
+        }
+      }
+      return this.whatIfRollback(s, server, req, candidate, ctx.settings);
+    });
+    return out.ok ? out.value : unproven(out.reason);
+  }
+
+  // ---- connection, status, backoff ----
+
+  private async withSession<T>(
+    ctx: { signal?: AbortSignal },
+    statementTimeoutMs: number,
+    work: (s: Session, server: ServerInfo) => Promise<T>,
+  ): Promise<Outcome<T>> {
+    if (this.disposed) return { ok: false, reason: 'the planner was disposed' };
+    if (!this.pool) return { ok: false, reason: this.current.message };
+    const cancelled = (): Outcome<T> => ({ ok: false, reason: this.disposed ? 'the planner was disposed' : 'cancelled' });
+    if (ctx.signal?.aborted) return cancelled();
+    // The caller's signal or dispose(). Listeners are removed afterwards, so the planner's long-lived
+    // signal does not collect one per call.
+    const combined = new AbortController();
+    const abort = (): void => combined.abort();
+    ctx.signal?.addEventListener('abort', abort, { once: true });
+    this.lifetime.signal.addEventListener('abort', abort, { once: true });
+    try {
+      return await this.withSessionSignal(combined.signal, statementTimeoutMs, work, cancelled);
+    } finally {
+      ctx.signal?.removeEventListener('abort', abort);
+      this.lifetime.signal.removeEventListener('abort', abort);
+    }
+  }
+
+  private async withSessionSignal<T>(
+    signal: AbortSignal,
+    statementTimeoutMs: number,
+    work: (s: Session, server: ServerInfo) => Promise<T>,
+    cancelled: () => Outcome<T>,
+  ): Promise<Outcome<T>> {
+    if (signal.aborted || !this.pool) return cancelled();
+    if (!(await this.slots.acquire(signal))) return cancelled();
+
+    let session: Session | undefined;
+    try {
+      const now = this.opts.now();
+      if (now < this.retryAt) {
+        // Backing off: answer without touching the network.
+        const seconds = Math.ceil((this.retryAt - now) / 1000);
+        return { ok: false, reason: `${this.current.message} Next attempt in ${seconds} s.` };
+      }
+      let client: PoolClient;
+      try {
+        client = await this.pool.connect();
+      } catch (e) {
+        this.noteFailure(e);
+        return { ok: false, reason: this.current.message };
+      }
+      const limitMs = timeoutSetting(statementTimeoutMs, 5000) + this.opts.queryTimeoutMarginMs;
+      session = new Session(client, limitMs, signal, this.opts.abortGraceMs);
+      if (signal.aborted) return cancelled();
+      const server = this.server ?? (await this.readServerInfo(session));
+      this.server = server;
+      this.noteConnected();
+      return { ok: true, value: await work(session, server) };
+    } catch (e) {
+      if (e instanceof CancelledError || signal.aborted) return cancelled();
+      if (e instanceof ConnectionLostError) {
+        this.noteFailure(e);
+        return { ok: false, reason: this.current.message };
+      }
+      return { ok: false, reason: this.mask(errorMessage(e)) };
+    } finally {
+      session?.release();
+      this.slots.release();
+    }
+  }
+
+  private async readServerInfo(s: Session): Promise<ServerInfo> {
+    const r = await s.run<{ v: number; enc: string }>(
+      "SELECT current_setting('server_version_num')::int AS v, current_setting('server_encoding') AS enc",
+    );
+    const versionNum = r.rows[0]?.v ?? 0;
+    return { versionNum, major: Math.floor(versionNum / 10000), positionsInBytes: r.rows[0]?.enc === 'SQL_ASCII' };
+  }
+
+  private noteConnected(): void {
+    this.backoffMs = 0;
+    this.retryAt = 0;
+    this.setStatus('connected', `Connected to ${this.connection.label}.`);
+  }
+
+  private noteFailure(e: unknown): void {
+    this.server = undefined;
+    const now = this.opts.now();
+    // Concurrent calls failing together count as one failure, not several doublings.
+    if (now >= this.retryAt) {
+      this.backoffMs = this.backoffMs ? Math.min(this.backoffMs * 2, this.opts.maxBackoffMs) : this.opts.initialBackoffMs;
+      this.retryAt = now + this.backoffMs;
+    }
+    this.setStatus('error', `Cannot use ${this.connection.label}: ${this.mask(errorMessage(e))}`);
+  }
+
+  private setStatus(state: ConnectionState, message: string): void {
+    if (this.current.state === state && this.current.message === message) return;
+    this.current = { state, database: this.connection.label, message };
+    for (const l of [...this.listeners]) {
+      try {
+        l(this.status);
+      } catch {
+        // A listener's failure is its own business.
+      }
+    }
+  }
+
+  private mask(text: string): string {
+    return maskSecrets(text, this.connection.secrets);
+  }
+
+  // ---- planning ----
+
+  /** Plans `req` inside the caller's transaction. Prepared statement names are added to `prepared`. */
+  private async plan(s: Session, server: ServerInfo, req: PlanRequest, prepared: string[]): Promise<ExplainResult> {
+    if (req.paramCount <= 0) {
+      return this.runExplain(s, server, `EXPLAIN (${EXPLAIN_OPTIONS}) `, req.sql, req.sql, false, []);
+    }
+    // The statement is prepared even on 16+, where it is only needed for the inferred parameter types.
+    const name = `sql_insight_${process.pid}_${++this.statementCounter}`;
+    const preparePrefix = `PREPARE ${name} AS `;
+    // Without this, EXECUTE with NULLs would be planned as a custom plan for those NULLs ("One-Time Filter: false").
+    await s.run('SET LOCAL plan_cache_mode = force_generic_plan');
+    try {
+      await s.run(preparePrefix + req.sql, { extended: true });
+    } catch (e) {
+      return this.statementError(e, server, { prefixChars: preparePrefix.length, sql: req.sql });
+    }
+    prepared.push(name);
+    const typesRow = await s.run<{ types: string[] | null }>(
+      'SELECT parameter_types::text[] AS types FROM pg_prepared_statements WHERE name = $1',
+      { values: [name] },
+    );
+    const types = typesRow.rows[0]?.types ?? [];
+    if (server.major >= 16) {
+      return this.runExplain(s, server, `EXPLAIN (GENERIC_PLAN, ${EXPLAIN_OPTIONS}) `, req.sql, req.sql, true, types);
+    }
+    const args = types.length > 0 ? `(${types.map(() => 'NULL').join(', ')})` : '';
+    return this.runExplain(s, server, `EXPLAIN (${EXPLAIN_OPTIONS}) EXECUTE ${name}${args}`, '', undefined, true, types);
+  }
+
+  private async runExplain(
+    s: Session,
+    server: ServerInfo,
+    prefix: string,
+    userSql: string,
+    /** The original SQL when `userSql` is it (for error positions); undefined when the text holds no user SQL. */
+    originalSql: string | undefined,
+    generic: boolean,
+    paramTypes: string[],
+  ): Promise<ExplainResult> {
+    const started = performance.now();
+    let rows: Array<Record<string, unknown>>;
+    try {
+      rows = (await s.run(prefix + userSql, { extended: true })).rows;
+    } catch (e) {
+      return this.statementError(e, server, originalSql === undefined ? undefined : { prefixChars: prefix.length, sql: originalSql });
+    }
+    const elapsedMs = performance.now() - started;
+    const doc = rows[0]?.['QUERY PLAN'];
+    const top = Array.isArray(doc) ? (doc[0] as { Plan?: PlanNode; 'Planning Time'?: number } | undefined) : undefined;
+    if (!top?.Plan) return { kind: 'unavailable', reason: 'EXPLAIN returned no plan' };
+    const result: ExplainResult = {
+      kind: 'plan',
+      plan: top.Plan,
+      elapsedMs,
+      generic,
+      paramTypes,
+      serverVersion: server.major,
+    };
+    if (typeof top['Planning Time'] === 'number') result.planningTimeMs = top['Planning Time'];
+    return result;
+  }
+
+  /** Turns a statement's database error into data; connection trouble and cancellation are rethrown. */
+  private statementError(e: unknown, server: ServerInfo, mapping?: { prefixChars: number; sql: string }): ExplainResult {
+    if (!(e instanceof DatabaseError)) throw e;
+    const timeout = describeTimeout(e);
+    if (timeout) return { kind: 'unavailable', reason: timeout };
+    const out: ExplainResult = { kind: 'error', message: this.mask(e.message) };
+    if (e.code) out.sqlState = e.code;
+    if (e.detail) out.detail = this.mask(e.detail);
+    if (e.hint) out.hint = this.mask(e.hint);
+    if (mapping) {
+      const pos = errorPositionToOffset(e.position, mapping.prefixChars, mapping.sql, server.positionsInBytes);
+      if (pos !== undefined) out.position = pos;
+    }
+    return out;
+  }
+
+  /** PREPARE is not transactional: statements outlive the ROLLBACK and are removed here, after it. */
+  private async deallocate(s: Session, names: string[]): Promise<void> {
+    for (const name of names) {
+      if (s.broken) return;
+      try {
+        await s.run(`DEALLOCATE ${name}`, { cleanup: true });
+      } catch {
+        s.broken = true;
+      }
+    }
+  }
+
+  // ---- what-if ----
+
+  private async hypopgStatus(s: Session, settings: SqlInsightSettings): Promise<{ schema: string | null; available: boolean }> {
+    return s.transaction('READ ONLY', settings, async () => {
+      const r = await s.run<{ schema: string | null; available: boolean }>(
+        `SELECT (SELECT n.nspname FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace
+                  WHERE e.extname = 'hypopg') AS schema,
+                EXISTS (SELECT 1 FROM pg_available_extensions WHERE name = 'hypopg') AS available`,
+      );
+      return r.rows[0] ?? { schema: null, available: false };
+    });
+  }
+
+  /**
+   * Hypothetical index via hypopg. When hypopg is installable but not installed, it is created inside a
+   * transaction that is rolled back, and the connection is then discarded (the loaded library keeps
+   * per-backend state that could no longer be reset once its functions are gone).
+   */
+  private async whatIfHypopg(
+    s: Session,
+    server: ServerInfo,
+    req: PlanRequest,
+    candidate: IndexCandidate,
+    settings: SqlInsightSettings,
+    installedSchema: string | null,
+  ): Promise<WhatIfResult | typeof FALLBACK> {
+    const temporary = installedSchema === null;
+    const prepared: string[] = [];
+    let schema = installedSchema;
+    let created = false;
+    try {
+      return await s.transaction(temporary ? 'READ WRITE' : 'READ ONLY', settings, async () => {
+        if (temporary) {
+          s.discard = true;
+          try {
+            await s.run('CREATE EXTENSION hypopg');
+          } catch (e) {
+            if (e instanceof DatabaseError) return FALLBACK; // e.g. not allowed to create extensions
+            throw e;
+          }
+          const r = await s.run<{ schema: string }>(
+            "SELECT n.nspname AS schema FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace WHERE e.extname = 'hypopg'",
+          );
+          schema = r.rows[0]?.schema ?? null;
+          if (schema === null) return FALLBACK;
+          await s.run('SET LOCAL transaction_read_only = on');
+        }
+        const fn = `${quoteIdent(schema as string)}.`;
+        const before = await this.plan(s, server, req, prepared);
+        if (before.kind !== 'plan') return planFailure(before);
+        let hypo: { oid: string; name: string } | undefined;
+        try {
+          const r = await s.run<{ oid: string; name: string }>(
+            `SELECT indexrelid::int8::text AS oid, indexname AS name FROM ${fn}hypopg_create_index($1)`,
+            { values: [candidate.sql], extended: true },
+          );
+          hypo = r.rows[0];
+        } catch (e) {
+          // hypopg cannot model every index; a real build in a rolled-back transaction still can.
+          if (e instanceof DatabaseError && !describeTimeout(e)) return FALLBACK;
+          throw e;
+        }
+        created = true;
+        if (!hypo) return FALLBACK;
+        const after = await this.plan(s, server, req, prepared);
+        if (after.kind !== 'plan') return planFailure(after);
+        const marker = `<${hypo.oid}>`;
+        const used = indexesUsed(after.plan).some((n) => n === hypo.name || n.startsWith(marker));
+        return proven(before.plan, after.plan, used, 'hypopg');
+      });
+    } catch (e) {
+      const reason = dbFailure(e, 'the hypothetical index could not be evaluated', this.mask.bind(this));
+      return unproven(reason);
+    } finally {
+      await this.deallocate(s, prepared);
+      // Hypothetical indexes live in backend memory; ROLLBACK does not remove them.
+      if (created && !temporary && !s.broken) {
+        try {
+          await s.run(`SELECT ${quoteIdent(schema as string)}.hypopg_reset()`, { cleanup: true });
+        } catch {
+          s.broken = true;
+        }
+      }
+    }
+  }
+
+  /** Builds the index for real inside a read-write transaction that is always rolled back. */
+  private async whatIfRollback(
+    s: Session,
+    server: ServerInfo,
+    req: PlanRequest,
+    candidate: IndexCandidate,
+    settings: SqlInsightSettings,
+  ): Promise<WhatIfResult> {
+    const table = quoteQualified(candidate.table);
+    const tableLabel = relationKey(candidate.table);
+    const maxRows = settings.whatIf.maxTableRows;
+    const prepared: string[] = [];
+    try {
+      return await s.transaction('READ WRITE', settings, async () => {
+        const rel = (
+          await s.run<{ oid: string; reltuples: number; relkind: string }>(
+            'SELECT c.oid::int8::text AS oid, c.reltuples::float8 AS reltuples, c.relkind::text AS relkind FROM pg_class c WHERE c.oid = to_regclass($1)',
+            { values: [table] },
+          )
+        ).rows[0];
+        if (!rel) return unproven(`table ${tableLabel} was not found`);
+        if (!['r', 'p', 'm'].includes(rel.relkind)) return unproven(`${tableLabel} is not a table`);
+        let rows = rel.reltuples;
+        if (rows < 0) {
+          // Never analysed: count, but never further than the limit.
+          const c = await s.run<{ n: number }>(`SELECT count(*)::float8 AS n FROM (SELECT FROM ${table} LIMIT $1) s`, {
+            values: [Math.floor(maxRows) + 1],
+            extended: true,
+          });
+          rows = c.rows[0]?.n ?? 0;
+        }
+        if (rows > maxRows) {
+          return unproven(
+            `${tableLabel} has about ${Math.round(rows)} rows, more than sqlInsight.whatIf.maxTableRows (${maxRows}); ` +
+              'building the index for real to prove it was skipped',
+          );
+        }
+
+        // The user's statement is planned in read-only mode even here; the savepoint restores read-write.
+        await s.run('SAVEPOINT sql_insight_before; SET LOCAL transaction_read_only = on');
+        const before = await this.plan(s, server, req, prepared);
+        if (before.kind !== 'plan') return planFailure(before);
+        await s.run('ROLLBACK TO SAVEPOINT sql_insight_before');
+
+        const existing = await this.indexNames(s, rel.oid);
+        try {
+          await s.run(candidate.sql, { extended: true });
+          // Expression and partial indexes are only costed well with statistics for them.
+          if (candidate.needsRealBuild) await s.run(`ANALYZE ${table}`, { extended: true });
+        } catch (e) {
+          return unproven(dbFailure(e, 'building the index failed', this.mask.bind(this)));
+        }
+        await s.run('SET LOCAL transaction_read_only = on');
+        const added = (await this.indexNames(s, rel.oid)).filter((n) => !existing.includes(n));
+        const after = await this.plan(s, server, req, prepared);
+        if (after.kind !== 'plan') return planFailure(after);
+        const used = indexesUsed(after.plan).some((n) => added.includes(n));
+        return proven(before.plan, after.plan, used, 'rollback');
+      });
+    } catch (e) {
+      return unproven(dbFailure(e, 'the index could not be evaluated', this.mask.bind(this)));
+    } finally {
+      await this.deallocate(s, prepared);
+    }
+  }
+
+  private async indexNames(s: Session, tableOid: string): Promise<string[]> {
+    const r = await s.run<{ name: string }>(
+      'SELECT c.relname AS name FROM pg_index x JOIN pg_class c ON c.oid = x.indexrelid WHERE x.indrelid = $1::oid',
+      { values: [tableOid] },
+    );
+    return r.rows.map((row) => row.name);
+  }
+}
+
+// ---- helpers ----
+
+function proven(before: PlanNode, after: PlanNode, used: boolean, method: 'hypopg' | 'rollback'): WhatIfResult {
+  return { kind: 'proven', before: before['Total Cost'], after: after['Total Cost'], used, method };
+}
+
+function unproven(reason: string): WhatIfResult {
+  return { kind: 'unproven', reason };
+}
+
+function planFailure(r: Exclude<ExplainResult, { kind: 'plan' }>): WhatIfResult {
+  return unproven(r.kind === 'error' ? `the statement could not be planned: ${r.message}` : r.reason);
+}
+
+/** A reason for a database error; connection trouble and cancellation are rethrown for withSession. */
+function dbFailure(e: unknown, what: string, mask: (s: string) => string): string {
+  if (!(e instanceof DatabaseError)) throw e;
+  return `${what}: ${describeTimeout(e) ?? mask(e.message)}`;
+}
+
+function describeTimeout(e: DatabaseError): string | undefined {
+  if (e.code === '57014') return 'statement_timeout was reached (sqlInsight.statementTimeoutMs)';
+  if (e.code === '55P03') return 'a lock was not granted within lock_timeout (sqlInsight.lockTimeoutMs)';
+  if (e.code === '40P01') return 'deadlock detected';
+  return undefined;
+}
+
+function errorMessage(e: unknown): string {
+  if (e instanceof AggregateError && e.errors.length > 0) {
+    return [...new Set(e.errors.map(errorMessage))].join('; ');
+  }
+  if (e instanceof Error) return e.message || (e as NodeJS.ErrnoException).code || e.name;
+  return String(e);
+}
+
+/** A tiny semaphore so that at most `max` calls hold connections; the rest queue here, not in the pool,
+ * whose connect timeout would otherwise misreport a busy pool as an unreachable database. */
+class Slots {
+  private readonly waiting: Array<() => void> = [];
+  constructor(private free: number) {}
+
+  acquire(signal: AbortSignal): Promise<boolean> {
+    if (signal.aborted) return Promise.resolve(false);
+    if (this.free > 0) {
+      this.free--;
+      return Promise.resolve(true);
+    }
+    return new Promise((resolve) => {
+      const grant = (): void => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(true);
+      };
+      const onAbort = (): void => {
+        const i = this.waiting.indexOf(grant);
+        if (i >= 0) this.waiting.splice(i, 1);
+        resolve(false);
+      };
+      signal.addEventListener('abort', onAbort, { once: true });
+      this.waiting.push(grant);
+    });
+  }
+
+  release(): void {
+    const next = this.waiting.shift();
+    if (next) next();
+    else this.free++;
+  }
+}
+
+// ---- describeRelations ----
+
+interface DescribeRow {
+  ord: number;
+  schema: string;
+  name: string;
+  kind: string;
+  reltuples: number;
+  relpages: number;
+  columns: Array<{ name: string; type: string; notNull: boolean }>;
+  indexes: Array<Omit<IndexInfo, 'keyColumns' | 'keyDefs'> & { keyColumns: (string | null)[] | null; keyDefs: string[] | null }>;
+}
+
+// One round trip for all names. The names arrive as quoted identifiers, so to_regclass resolves exactly
+// what SQL would (unqualified names through search_path) and never fails on odd characters.
+const DESCRIBE_SQL = `
+WITH input AS (
+  SELECT i.ord::int AS ord, to_regclass(i.ref) AS oid
+  FROM unnest($1::text[]) WITH ORDINALITY AS i(ref, ord)
+)
+SELECT i.ord,
+       n.nspname AS schema,
+       c.relname AS name,
+       c.relkind::text AS kind,
+       c.reltuples::float8 AS reltuples,
+       c.relpages::int AS relpages,
+       COALESCE((
+         SELECT json_agg(json_build_object(
+                  'name', a.attname,
+                  'type', format_type(a.atttypid, a.atttypmod),
+                  'notNull', a.attnotnull) ORDER BY a.attnum)
+         FROM pg_attribute a
+         WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
+       ), '[]'::json) AS columns,
+       COALESCE((
+         SELECT json_agg(json_build_object(
+                  'name', ic.relname,
+                  'unique', x.indisunique,
+                  'primary', x.indisprimary,
+                  'method', am.amname,
+                  'keyColumns', (
+                    SELECT json_agg(a.attname ORDER BY k.n)
+                    FROM unnest(x.indkey::int2[]) WITH ORDINALITY AS k(attnum, n)
+                    LEFT JOIN pg_attribute a ON a.attrelid = x.indrelid AND a.attnum = k.attnum AND k.attnum <> 0
+                    WHERE k.n <= x.indnkeyatts),
+                  'keyDefs', (
+                    SELECT json_agg(pg_get_indexdef(x.indexrelid, k.n, true) ORDER BY k.n)
+                    FROM generate_series(1, x.indnkeyatts::int) AS k(n)),
+                  'predicate', pg_get_expr(x.indpred, x.indrelid, true),
+                  'definition', pg_get_indexdef(x.indexrelid)) ORDER BY ic.relname)
+         FROM pg_index x
+         JOIN pg_class ic ON ic.oid = x.indexrelid
+         JOIN pg_am am ON am.oid = ic.relam
+         WHERE x.indrelid = c.oid
+       ), '[]'::json) AS indexes
+FROM input i
+JOIN pg_class c ON c.oid = i.oid
+JOIN pg_namespace n ON n.oid = c.relnamespace
+ORDER BY i.ord`;
+
+function toRelationInfo(row: DescribeRow): RelationInfo {
+  return {
+    schema: row.schema,
+    name: row.name,
+    kind: row.kind,
+    reltuples: row.reltuples,
+    relpages: row.relpages,
+    columns: row.columns.map((c) => ({ name: c.name, type: c.type, notNull: c.notNull })),
+    indexes: row.indexes.map((x) => ({
+      name: x.name,
+      unique: x.unique,
+      primary: x.primary,
+      method: x.method,
+      keyColumns: x.keyColumns ?? [],
+      keyDefs: x.keyDefs ?? [],
+      predicate: x.predicate ?? null,
+      definition: x.definition,
+    })),
+  };
+}

@@ -1,0 +1,179 @@
+// One checked-out connection for the length of one planner call: every query goes through `run`, which
+// adds the client-side timeout backstop, server-side cancellation on abort, and error classification.
+import { DatabaseError, type PoolClient, type QueryConfig, type QueryResult, type QueryResultRow } from 'pg';
+import type { SqlInsightSettings } from '../../../common/protocol';
+import { sendCancelRequest } from './cancel';
+
+/** The caller aborted (or the planner was disposed); the running statement was cancelled server-side. */
+export class CancelledError extends Error {
+  constructor() {
+    super('cancelled');
+  }
+}
+
+/** The connection is gone or stopped answering; it must not be reused and the target counts as unreachable. */
+export class ConnectionLostError extends Error {}
+
+export interface RunOptions {
+  values?: unknown[];
+  /** Parse/Bind/Execute, which refuses more than one statement. Required for any text containing user SQL. */
+  extended?: boolean;
+  /** Cleanup statements (ROLLBACK, DEALLOCATE, hypopg_reset) still run after an abort. */
+  cleanup?: boolean;
+}
+
+// pg supports `queryMode` at runtime; @types/pg does not declare it.
+interface ExtendedQueryConfig extends QueryConfig {
+  queryMode: 'extended';
+}
+
+interface BackendIdentity {
+  host?: string;
+  port?: number;
+  processID?: number | null;
+  secretKey?: number | null;
+}
+
+/** SQLSTATEs that mean the connection or server is going away rather than that the statement is wrong. */
+export function isConnectionSqlState(code: string | undefined): boolean {
+  if (!code) return false;
+  // 08P01 is also what a Bind with the wrong number of parameters gets (`$1` with paramCount 0); the
+  // server resynchronises at the next Sync, so the connection stays usable.
+  if (code === '08P01') return false;
+  return code.startsWith('08') || code === '57P01' || code === '57P02' || code === '57P03' || code === '53300';
+}
+
+export function timeoutSetting(value: unknown, fallback: number): number {
+  return typeof value === 'number' && Number.isFinite(value) && value >= 1 ? Math.floor(value) : fallback;
+}
+
+export class Session {
+  /** The connection is in an unknown state (a statement may still be running on it): destroy, never reuse. */
+  broken = false;
+  /** Return the connection to the pool closed rather than idle (e.g. it may hold backend-local state). */
+  discard = false;
+  private cancelRequested = false;
+  private active = false;
+
+  constructor(
+    private readonly client: PoolClient,
+    private readonly limitMs: number,
+    private readonly signal: AbortSignal,
+    private readonly abortGraceMs: number,
+  ) {
+    // A checked-out pg client has no 'error' listener of its own; without one a dropped socket crashes the process.
+    client.on('error', this.onClientError);
+  }
+
+  private readonly onClientError = (): void => {
+    this.broken = true;
+  };
+
+  run<R extends QueryResultRow = QueryResultRow>(text: string, opts: RunOptions = {}): Promise<QueryResult<R>> {
+    if (this.broken) return Promise.reject(new ConnectionLostError('the connection is no longer usable'));
+    if (this.signal.aborted && !opts.cleanup) return Promise.reject(new CancelledError());
+
+    const config: QueryConfig | ExtendedQueryConfig = opts.extended
+      ? { text, values: opts.values ?? [], queryMode: 'extended' }
+      : opts.values
+        ? { text, values: opts.values }
+        : { text };
+
+    return new Promise<QueryResult<R>>((resolve, reject) => {
+      let settled = false;
+      let grace: NodeJS.Timeout | undefined;
+      const settle = (f: () => void): void => {
+        if (settled) return;
+        settled = true;
+        this.active = false;
+        clearTimeout(timer);
+        clearTimeout(grace);
+        this.signal.removeEventListener('abort', onAbort);
+        f();
+      };
+      // Backstop for a server that accepted the connection but stopped answering: statement_timeout
+      // cannot help there because its error would never arrive.
+      const timer = setTimeout(() => {
+        void this.cancel();
+        settle(() => {
+          this.broken = true;
+          reject(new ConnectionLostError(`the database did not answer within ${this.limitMs} ms`));
+        });
+      }, this.limitMs);
+      const onAbort = (): void => {
+        void this.cancel();
+        // Normally the cancelled statement fails at once with 57014; if not, give up on the connection.
+        grace = setTimeout(() => {
+          settle(() => {
+            this.broken = true;
+            reject(new CancelledError());
+          });
+        }, this.abortGraceMs);
+      };
+      if (!opts.cleanup) this.signal.addEventListener('abort', onAbort, { once: true });
+
+      this.active = true;
+      let pending: Promise<QueryResult<R>>;
+      try {
+        pending = this.client.query<R>(config);
+      } catch (e) {
+        settle(() => reject(e));
+        return;
+      }
+      pending.then(
+        (r) => settle(() => resolve(r)),
+        (e: unknown) =>
+          settle(() => {
+            if (e instanceof DatabaseError) {
+              if (e.code === '57014' && this.cancelRequested) reject(new CancelledError());
+              else if (isConnectionSqlState(e.code)) {
+                this.broken = true;
+                reject(new ConnectionLostError(e.message));
+              } else reject(e);
+            } else {
+              // Not a server error: socket closed, protocol trouble, client-side failure.
+              this.broken = true;
+              reject(new ConnectionLostError(e instanceof Error ? e.message : String(e)));
+            }
+          }),
+      );
+    });
+  }
+
+  /** `BEGIN <mode>` with our timeouts, `body`, and always a ROLLBACK. */
+  async transaction<T>(mode: 'READ ONLY' | 'READ WRITE', settings: SqlInsightSettings, body: () => Promise<T>): Promise<T> {
+    const statementTimeout = timeoutSetting(settings.statementTimeoutMs, 5000);
+    const lockTimeout = timeoutSetting(settings.lockTimeoutMs, 1000);
+    try {
+      // Fixed text with integers only, so the simple protocol (one round trip) is fine here.
+      await this.run(`BEGIN ${mode}; SET LOCAL statement_timeout = ${statementTimeout}; SET LOCAL lock_timeout = ${lockTimeout}`);
+      return await body();
+    } finally {
+      await this.rollback();
+    }
+  }
+
+  async rollback(): Promise<void> {
+    if (this.broken) return;
+    try {
+      await this.run('ROLLBACK', { cleanup: true });
+    } catch {
+      this.broken = true;
+    }
+  }
+
+  /** Sends a cancel request for the running statement, if any. */
+  cancel(): Promise<boolean> {
+    this.cancelRequested = true;
+    const id = this.client as unknown as BackendIdentity;
+    if (!this.active || !id.host || !id.port || id.processID == null || id.secretKey == null) return Promise.resolve(false);
+    return sendCancelRequest({ host: id.host, port: id.port, processID: id.processID, secretKey: id.secretKey });
+  }
+
+  release(): void {
+    this.client.removeListener('error', this.onClientError);
+    // After a cancel request the connection is not reused: a late cancel could hit the next caller's statement.
+    const destroy = this.broken || this.discard || this.cancelRequested;
+    this.client.release(destroy ? new Error('connection discarded') : undefined);
+  }
+}
