@@ -42,7 +42,9 @@ export function planTree(root: PlanNode): string[] {
 }
 
 function describeNode(node: PlanNode): string {
-  let s = node['Parallel Aware'] ? `Parallel ${node['Node Type']}` : node['Node Type'];
+  // ModifyTable reads as PostgreSQL's text format prints it: `Delete on t`, `Update on t`.
+  const type = node['Node Type'] === 'ModifyTable' && typeof node.Operation === 'string' ? node.Operation : node['Node Type'];
+  let s = node['Parallel Aware'] ? `Parallel ${type}` : type;
   if (node['Index Name'] && node['Node Type'] !== 'Bitmap Index Scan') s += ` using ${node['Index Name']}`;
   if (node['Node Type'] === 'Bitmap Index Scan' && node['Index Name']) s += ` on ${node['Index Name']}`;
   if (node['Relation Name']) {

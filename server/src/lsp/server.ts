@@ -1,0 +1,129 @@
+// The LSP adapter: the only module that knows about the protocol. Each handler converts, calls the core,
+// and degrades to an empty answer (with a log line) instead of failing.
+import {
+  CodeActionKind,
+  createConnection,
+  ProposedFeatures,
+  TextDocuments,
+  TextDocumentSyncKind,
+  type Connection,
+  type InitializeResult,
+} from 'vscode-languageserver/node';
+import { TextDocument } from 'vscode-languageserver-textdocument';
+import { CONFIGURATION_SECTION, normalizeSettings, STATUS_NOTIFICATION, type SqlInsightSettings, type StatusParams } from '../../../common/protocol';
+import { createSqlInsightService, type DocumentAnalysis } from '../core/service';
+import { Databases } from './databases';
+
+export function startServer(connection: Connection = createConnection(ProposedFeatures.all)): void {
+  const documents = new TextDocuments(TextDocument);
+  const service = createSqlInsightService();
+  const analyses = new Map<string, DocumentAnalysis>();
+  const running = new Map<string, AbortController>();
+  const log = (level: 'info' | 'warn' | 'error', message: string): void => {
+    const line = `[${level}] ${message}`;
+    if (level === 'error') connection.console.error(line);
+    else if (level === 'warn') connection.console.warn(line);
+    else connection.console.log(line);
+  };
+  const databases = new Databases((status: StatusParams) => void connection.sendNotification(STATUS_NOTIFICATION, status), log);
+  let canPullConfiguration = false;
+
+  connection.onInitialize((params): InitializeResult => {
+    canPullConfiguration = Boolean(params.capabilities.workspace?.configuration);
+    return {
+      capabilities: {
+        textDocumentSync: { openClose: true, change: TextDocumentSyncKind.Incremental, save: { includeText: false } },
+        hoverProvider: true,
+        codeActionProvider: { codeActionKinds: [CodeActionKind.QuickFix] },
+      },
+      serverInfo: { name: 'sql-insight' },
+    };
+  });
+
+  async function settingsFor(uri: string): Promise<SqlInsightSettings> {
+    if (!canPullConfiguration) return normalizeSettings(undefined);
+    try {
+      return normalizeSettings(await connection.workspace.getConfiguration({ scopeUri: uri, section: CONFIGURATION_SECTION }));
+    } catch (e) {
+      log('warn', `Could not read settings, using defaults: ${String(e)}`);
+      return normalizeSettings(undefined);
+    }
+  }
+
+  async function validate(doc: TextDocument): Promise<void> {
+    if (!service.handles(doc.languageId)) return;
+    running.get(doc.uri)?.abort();
+    const controller = new AbortController();
+    running.set(doc.uri, controller);
+    const started = Date.now();
+    try {
+      const settings = await settingsFor(doc.uri);
+      const planner = databases.plannerFor(settings);
+      const parsed = await service.parse(doc);
+      const analysis = await service.doValidation(parsed, planner, settings, controller.signal);
+      // Drop results for a document that moved on (or closed) while we were planning.
+      const current = documents.get(doc.uri);
+      if (controller.signal.aborted || !current || current.version !== parsed.version) return;
+      analyses.set(doc.uri, analysis);
+      await connection.sendDiagnostics({ uri: doc.uri, version: parsed.version, diagnostics: analysis.diagnostics });
+      const planned = analysis.results.filter((r) => r.explain?.kind === 'plan').length;
+      log('info', `${doc.uri}: ${parsed.statements.length} statements, ${planned} planned, ${analysis.diagnostics.length} diagnostics in ${Date.now() - started} ms`);
+      if (planner && analysis.findings.size > 0) void service.proveFixes(analysis, planner, settings);
+    } catch (e) {
+      log('error', `Analysis of ${doc.uri} failed: ${e instanceof Error ? e.message : String(e)}`);
+    } finally {
+      if (running.get(doc.uri) === controller) running.delete(doc.uri);
+    }
+  }
+
+  documents.onDidOpen((e) => void validate(e.document));
+  documents.onDidSave((e) => void validate(e.document));
+  documents.onDidClose((e) => {
+    running.get(e.document.uri)?.abort();
+    analyses.delete(e.document.uri);
+    void connection.sendDiagnostics({ uri: e.document.uri, diagnostics: [] });
+  });
+  connection.onDidChangeConfiguration(() => {
+    for (const doc of documents.all()) void validate(doc);
+  });
+
+  connection.onHover((params) => {
+    try {
+      const analysis = analyses.get(params.textDocument.uri);
+      const doc = documents.get(params.textDocument.uri);
+      if (!analysis || !doc || analysis.document.version !== doc.version) return null;
+      return service.doHover(analysis, params.position);
+    } catch (e) {
+      log('error', `Hover failed: ${String(e)}`);
+      return null;
+    }
+  });
+
+  connection.onCodeAction(async (params) => {
+    try {
+      const analysis = analyses.get(params.textDocument.uri);
+      if (!analysis) return [];
+      const settings = await settingsFor(params.textDocument.uri);
+      const diagnostics = params.context.diagnostics.map((d) => ({
+        range: d.range,
+        severity: (d.severity ?? 2) as 1 | 2 | 3 | 4,
+        code: String(d.code ?? ''),
+        source: 'sql-insight' as const,
+        message: typeof d.message === 'string' ? d.message : d.message.value,
+        data: d.data as { findingId: string } | undefined,
+      }));
+      return await service.doCodeActions(analysis, params.range, diagnostics, databases.plannerFor(settings), settings);
+    } catch (e) {
+      log('error', `Code actions failed: ${String(e)}`);
+      return [];
+    }
+  });
+
+  connection.onShutdown(async () => {
+    for (const c of running.values()) c.abort();
+    await databases.dispose();
+  });
+
+  documents.listen(connection);
+  connection.listen();
+}

@@ -1,0 +1,190 @@
+// The spine, end to end: the built server over stdio, a real PostgreSQL, real plans.
+import * as assert from 'node:assert/strict';
+import type { Diagnostic } from 'vscode-languageserver-protocol';
+import { LspClient, messageOf, textAt } from '../helpers/lspClient';
+import { createShopDatabase, type TestDatabase } from '../helpers/testDb';
+
+describe('language server over stdio against PostgreSQL', function () {
+  this.timeout(60_000);
+  let db: TestDatabase;
+  let client: LspClient;
+
+  before(async () => {
+    db = await createShopDatabase('lsp');
+    client = await LspClient.start({ settings: { databaseUrl: db.url } });
+  });
+  after(async () => {
+    await client?.stop();
+    await db?.drop();
+  });
+
+  const byCode = (ds: Diagnostic[], code: string): Diagnostic[] => ds.filter((d) => d.code === code);
+
+  it('squiggles exactly the wrapped column and offers a proven expression index', async () => {
+    const text = "-- find a customer\nSELECT id, name\n  FROM customers\n WHERE lower(email) = 'user42@example.com';\n";
+    const uri = 'file:///spine/function.sql';
+    const ds = await client.open(uri, text);
+    const [d] = byCode(ds, 'function-on-indexed-column');
+    assert.ok(d, JSON.stringify(ds));
+    assert.equal(textAt(text, d.range), 'lower(email)');
+    assert.deepEqual(d.range, { start: { line: 3, character: 7 }, end: { line: 3, character: 19 } });
+    assert.equal(d.severity, 2);
+    assert.match(messageOf(d), /customers\.email/);
+    assert.match(messageOf(d), /customers_email_idx/);
+    assert.equal(byCode(ds, 'seq-scan-large-table').length, 0, 'one finding per problem');
+
+    const actions = (await client.codeActions(uri, d)) ?? [];
+    assert.equal(actions.length, 1);
+    const m = /^Create expression index on customers \(lower\(email\)\) — cost ([\d,.]+) → ([\d,.]+)$/.exec(actions[0].title);
+    assert.ok(m, actions[0].title);
+    const before = Number(m[1].replace(/,/g, ''));
+    const after = Number(m[2].replace(/,/g, ''));
+    assert.ok(before > 500 && after < 50 && after < before, actions[0].title);
+    const edits = actions[0].edit?.changes?.[uri];
+    assert.deepEqual(edits, [
+      {
+        range: { start: { line: 1, character: 0 }, end: { line: 1, character: 0 } },
+        newText: 'CREATE INDEX CONCURRENTLY IF NOT EXISTS customers_lower_email_idx ON customers (lower(email));\n',
+      },
+    ]);
+    const left = await db.query("SELECT count(*)::int AS n FROM pg_indexes WHERE indexname = 'customers_lower_email_idx'");
+    assert.equal(left[0].n, 0, 'the what-if left no index behind');
+  });
+
+  it('warns about a full scan of a large table on the table name, with a proven plain index', async () => {
+    const text = 'SELECT o.id, o.total FROM orders o WHERE o.customer_id = 42 AND o.status = \'shipped\' ORDER BY o.created_at;';
+    const uri = 'file:///spine/seqscan.sql';
+    const ds = await client.open(uri, text);
+    const [d] = byCode(ds, 'seq-scan-large-table');
+    assert.ok(d, JSON.stringify(ds));
+    assert.equal(textAt(text, d.range), 'orders');
+    assert.match(messageOf(d), /Seq Scan on orders: reads all ~120,000 rows/);
+    assert.match(messageOf(d), /customer_id = 42/);
+    assert.match(messageOf(d), /cost [\d,.]+/);
+    const actions = (await client.codeActions(uri, d)) ?? [];
+    assert.equal(actions.length, 1);
+    assert.match(actions[0].title, /^Create index on orders \(customer_id, status, created_at\) — cost [\d,]+ → [\d.]+$/);
+    assert.equal(
+      actions[0].edit?.changes?.[uri]?.[0].newText,
+      'CREATE INDEX CONCURRENTLY IF NOT EXISTS orders_customer_id_status_created_at_idx ON orders (customer_id, status, created_at);\n',
+    );
+  });
+
+  it('stays quiet on a primary-key lookup, a small table and an indexed equality', async () => {
+    const text = [
+      'SELECT * FROM customers WHERE id = 42;',
+      "SELECT * FROM countries WHERE name = 'France';",
+      "SELECT * FROM customers WHERE email = 'user7@example.com';",
+    ].join('\n');
+    const ds = await client.open('file:///spine/clean.sql', text);
+    assert.deepEqual(ds, []);
+  });
+
+  it('reports a syntax error on the offending token and still analyses the other statements', async () => {
+    const text = 'SELECT 1;\nSELEC oops;\nSELECT * FROM orders WHERE customer_id = 7;\n';
+    const ds = await client.open('file:///spine/syntax.sql', text);
+    const [syntax] = byCode(ds, 'syntax-error');
+    assert.ok(syntax, JSON.stringify(ds));
+    assert.equal(syntax.severity, 1);
+    assert.equal(textAt(text, syntax.range), 'SELEC');
+    assert.match(messageOf(syntax), /syntax error at or near "SELEC"/);
+    assert.equal(byCode(ds, 'seq-scan-large-table').length, 1);
+  });
+
+  it('turns an unknown table into an Error at the position PostgreSQL reports, after non-ASCII text', async () => {
+    const text = "SELECT 'é😀' AS label,\n       x.id FROM no_such_table x;";
+    const ds = await client.open('file:///spine/unknown.sql', text);
+    assert.equal(ds.length, 1, JSON.stringify(ds));
+    assert.equal(ds[0].code, 'database-error');
+    assert.equal(ds[0].severity, 1);
+    assert.equal(textAt(text, ds[0].range), 'no_such_table');
+    assert.match(messageOf(ds[0]), /relation "no_such_table" does not exist/);
+  });
+
+  it('explains a DELETE without executing it', async () => {
+    const ds = await client.open('file:///spine/delete.sql', "DELETE FROM countries WHERE code = 'FR';");
+    assert.deepEqual(ds, []);
+    const rows = await db.query("SELECT count(*)::int AS n FROM countries WHERE code = 'FR'");
+    assert.equal(rows[0].n, 1);
+    const hover = await client.hover('file:///spine/delete.sql', 0, 3);
+    assert.match(JSON.stringify(hover), /Delete on countries/);
+  });
+
+  it('hovers with total cost, rows, the node tree and timings', async () => {
+    const uri = 'file:///spine/hover.sql';
+    await client.open(uri, 'SELECT count(*)\n  FROM orders o JOIN customers c ON c.id = o.customer_id\n WHERE c.country = $1;');
+    const hover = await client.hover(uri, 1, 10);
+    assert.ok(hover);
+    const md = (hover.contents as { kind: string; value: string }).value;
+    assert.match(md, /^\*\*Plan\*\* · total cost \*\*[\d,]+\*\* · ~1 rows · planning [\d.]+ ms · round trip [\d.]+ ms/);
+    assert.match(md, /\*Generic plan\* \(parameters not bound: \$1 text\)/);
+    assert.match(md, /Aggregate/);
+    assert.match(md, /-> .*Seq Scan on orders o {2}\(cost=[\d.]+\.\.[\d.]+ rows=\d+ width=\d+\)/);
+    assert.match(md, /Hash Cond: /);
+    assert.equal(await client.hover(uri, 5, 0), null, 'no hover outside statements');
+  });
+
+  it('plans statements with parameters as generic plans and finds the scan', async () => {
+    const text = 'SELECT * FROM orders WHERE customer_id = $1 AND created_at > $2;';
+    const ds = await client.open('file:///spine/params.sql', text);
+    assert.equal(byCode(ds, 'seq-scan-large-table').length, 1, JSON.stringify(ds));
+  });
+
+  it('re-plans on save and drops diagnostics that no longer apply', async () => {
+    const uri = 'file:///spine/resave.sql';
+    const first = await client.open(uri, 'SELECT * FROM orders WHERE customer_id = 1;');
+    assert.equal(first.length, 1);
+    const second = await client.changeAndSave(uri, 'SELECT * FROM orders WHERE id = 1;');
+    assert.deepEqual(second, []);
+  });
+});
+
+describe('language server without a reachable database', function () {
+  this.timeout(30_000);
+
+  it('reports that no database is configured and still checks syntax', async () => {
+    const env = { ...process.env };
+    for (const k of Object.keys(env)) if (k === 'DATABASE_URL' || k.startsWith('PG')) delete env[k];
+    const client = await LspClient.start({ settings: null, env });
+    try {
+      const ds = await client.open('file:///nodb/a.sql', 'SELECT 1;\nSELECT FROM WHERE;');
+      assert.deepEqual(ds.map((d) => d.code), ['syntax-error']);
+      const status = await client.waitForStatus((s) => s.state === 'not-configured');
+      assert.match(status.message, /No database configured/);
+      const hover = await client.hover('file:///nodb/a.sql', 0, 2);
+      assert.match(JSON.stringify(hover), /not planned: no database is configured/);
+    } finally {
+      await client.stop();
+    }
+  });
+
+  it('says it cannot connect, once, and keeps answering', async () => {
+    const client = await LspClient.start({ settings: { databaseUrl: 'postgres://postgres:s3cret@127.0.0.1:1/nowhere' } });
+    try {
+      const uri = 'file:///nodb/b.sql';
+      const ds = await client.open(uri, 'SELECT 1;\nSELEC 2;');
+      assert.deepEqual(ds.map((d) => d.code), ['syntax-error']);
+      const status = await client.waitForStatus((s) => s.state === 'error');
+      assert.doesNotMatch(status.message, /s3cret/);
+      const again = await client.changeAndSave(uri, 'SELECT 1;\nSELEC 3;');
+      assert.deepEqual(again.map((d) => d.code), ['syntax-error']);
+      assert.equal(client.statuses.filter((s) => s.state === 'error').length, 1, 'no error storm');
+      assert.ok(client.logs.every((l) => !l.includes('s3cret')), 'password never logged');
+    } finally {
+      await client.stop();
+    }
+  });
+
+  it('treats a null configuration answer as not set and uses DATABASE_URL', async function () {
+    const db = await createShopDatabase('nullcfg');
+    const client = await LspClient.start({ settings: null, env: { ...process.env, DATABASE_URL: db.url } });
+    try {
+      const ds = await client.open('file:///nullcfg/a.sql', 'SELECT * FROM orders WHERE customer_id = 3;');
+      assert.deepEqual(ds.map((d) => d.code), ['seq-scan-large-table']);
+      await client.waitForStatus((s) => s.state === 'connected');
+    } finally {
+      await client.stop();
+      await db.drop();
+    }
+  });
+});

@@ -1,0 +1,85 @@
+// Rule fixtures are data: each `.sql` file under test/fixtures/rules starts with a line saying what it expects,
+//   -- expect: function-on-indexed-column "lower(email)", seq-scan-large-table "orders"
+//   -- expect: none
+// and becomes one test, run through the core against the real shop database.
+import * as assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { normalizeSettings } from '../../common/protocol';
+import { PgPlanner, resolveConnection } from '../../server/src/db/pgPlanner';
+import { createSqlInsightService } from '../../server/src/core/service';
+import { LineIndex } from '../../server/src/core/positions';
+import { createShopDatabase, type TestDatabase } from '../helpers/testDb';
+
+const ROOT = path.resolve(__dirname, '../../../test/fixtures/rules');
+
+interface Expectation {
+  code: string;
+  text?: string;
+}
+
+export function parseExpectations(firstLine: string): Expectation[] | undefined {
+  const m = /^--\s*expect:\s*(.*)$/.exec(firstLine.trim());
+  if (!m) return undefined;
+  if (m[1].trim() === 'none') return [];
+  const out: Expectation[] = [];
+  const re = /([a-z0-9-]+)(?:\s+"((?:[^"\\]|\\.)*)")?\s*(?:,|$)/gy;
+  let e: RegExpExecArray | null;
+  const body = m[1].trim();
+  while (re.lastIndex < body.length && (e = re.exec(body))) out.push({ code: e[1], text: e[2]?.replace(/\\(.)/g, '$1') });
+  return out;
+}
+
+function fixtureFiles(): string[] {
+  const out: string[] = [];
+  const walk = (dir: string): void => {
+    for (const entry of readdirSync(dir, { withFileTypes: true })) {
+      const p = path.join(dir, entry.name);
+      if (entry.isDirectory()) walk(p);
+      else if (entry.name.endsWith('.sql')) out.push(p);
+    }
+  };
+  walk(ROOT);
+  return out.sort();
+}
+
+describe('rule fixtures against PostgreSQL', function () {
+  this.timeout(60_000);
+  let db: TestDatabase;
+  let planner: PgPlanner;
+  const service = createSqlInsightService();
+  const settings = normalizeSettings({});
+
+  before(async () => {
+    db = await createShopDatabase('fixtures');
+    planner = new PgPlanner(resolveConnection({ ...settings, databaseUrl: db.url }, {}));
+  });
+  after(async () => {
+    await planner?.dispose();
+    await db?.drop();
+  });
+
+  for (const file of fixtureFiles()) {
+    const name = path.relative(ROOT, file);
+    it(name, async () => {
+      const text = readFileSync(file, 'utf8');
+      const expected = parseExpectations(text.split('\n', 1)[0]);
+      assert.ok(expected, `${name}: the first line must be "-- expect: …"`);
+      const parsed = await service.parse({ uri: `file:///${name}`, languageId: 'sql', version: 1, getText: () => text });
+      const analysis = await service.doValidation(parsed, planner, settings);
+      const lines = new LineIndex(text);
+      const actual = analysis.diagnostics.map((d) => ({
+        code: d.code,
+        text: text.slice(lines.offsetAt(d.range.start), lines.offsetAt(d.range.end)),
+      }));
+      assert.deepEqual(
+        actual.map((a) => a.code).sort(),
+        expected.map((e) => e.code).sort(),
+        `${name}: ${JSON.stringify(analysis.diagnostics.map((d) => d.message))}`,
+      );
+      for (const e of expected) {
+        if (e.text !== undefined) assert.ok(actual.some((a) => a.code === e.code && a.text === e.text), `${name}: ${e.code} on "${e.text}", got ${JSON.stringify(actual)}`);
+      }
+    });
+  }
+});
