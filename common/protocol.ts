@@ -16,6 +16,14 @@ export interface SqlInsightSettings {
     /** Write CREATE INDEX CONCURRENTLY in quick-fixes. */
     concurrently: boolean;
   };
+  embedded: {
+    /** Extra tag names whose template literals are SQL, e.g. `db.sql`. */
+    tags: string[];
+    /** Extra function names whose first argument is SQL, e.g. `db.execute`. */
+    functions: string[];
+  };
+  /** Where index fixes for embedded SQL go, relative to the workspace folder; empty means `migrations`. */
+  migrationsDir: string;
 }
 
 export const DEFAULT_SETTINGS: SqlInsightSettings = {
@@ -25,6 +33,8 @@ export const DEFAULT_SETTINGS: SqlInsightSettings = {
   lockTimeoutMs: 1_000,
   whatIf: { maxTableRows: 1_000_000 },
   index: { concurrently: true },
+  embedded: { tags: [], functions: [] },
+  migrationsDir: '',
 };
 
 /**
@@ -35,6 +45,7 @@ export function normalizeSettings(raw: unknown): SqlInsightSettings {
   const r = isObject(raw) ? raw : {};
   const whatIf = isObject(r.whatIf) ? r.whatIf : {};
   const index = isObject(r.index) ? r.index : {};
+  const embedded = isObject(r.embedded) ? r.embedded : {};
   return {
     databaseUrl: str(r.databaseUrl, DEFAULT_SETTINGS.databaseUrl).trim(),
     seqScanMinRows: num(r.seqScanMinRows, DEFAULT_SETTINGS.seqScanMinRows, 0),
@@ -42,6 +53,8 @@ export function normalizeSettings(raw: unknown): SqlInsightSettings {
     lockTimeoutMs: num(r.lockTimeoutMs, DEFAULT_SETTINGS.lockTimeoutMs, 10),
     whatIf: { maxTableRows: num(whatIf.maxTableRows, DEFAULT_SETTINGS.whatIf.maxTableRows, 0) },
     index: { concurrently: bool(index.concurrently, DEFAULT_SETTINGS.index.concurrently) },
+    embedded: { tags: strings(embedded.tags), functions: strings(embedded.functions) },
+    migrationsDir: str(r.migrationsDir, DEFAULT_SETTINGS.migrationsDir).trim(),
   };
 }
 
@@ -53,6 +66,9 @@ function str(v: unknown, d: string): string {
 }
 function num(v: unknown, d: number, min: number): number {
   return typeof v === 'number' && Number.isFinite(v) && v >= min ? v : d;
+}
+function strings(v: unknown): string[] {
+  return Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string' && x.trim() !== '') : [];
 }
 function bool(v: unknown, d: boolean): boolean {
   return typeof v === 'boolean' ? v : d;

@@ -20,10 +20,10 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     debug: { module, transport: TransportKind.ipc, options: { execArgv: ['--nolazy', '--inspect=6019'] } },
   };
   const clientOptions: LanguageClientOptions = {
-    documentSelector: [
-      { scheme: 'file', language: 'sql' },
-      { scheme: 'untitled', language: 'sql' },
-    ],
+    documentSelector: ['sql', 'typescript', 'typescriptreact', 'javascript', 'javascriptreact'].flatMap((language) => [
+      { scheme: 'file', language },
+      { scheme: 'untitled', language },
+    ]),
     outputChannel: output,
     synchronize: { configurationSection: 'sqlInsight' },
   };

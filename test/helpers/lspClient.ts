@@ -21,6 +21,8 @@ export interface LspClientOptions {
   env?: NodeJS.ProcessEnv;
   /** Working directory of the server process (it must not matter). */
   cwd?: string;
+  /** Workspace folder URIs announced in `initialize`. */
+  workspaceFolders?: string[];
 }
 
 export class LspClient {
@@ -77,7 +79,7 @@ export class LspClient {
           synchronization: { didSave: true },
         },
       },
-      workspaceFolders: null,
+      workspaceFolders: options.workspaceFolders?.map((uri) => ({ uri, name: uri.slice(uri.lastIndexOf('/') + 1) })) ?? null,
     });
     await connection.sendNotification('initialized', {});
     return client;
@@ -162,6 +164,15 @@ export class LspClient {
 }
 
 /** The text a range covers in a document. */
+/** The LSP language id VS Code gives a file name. */
+export function languageIdOf(file: string): string {
+  if (/\.tsx$/.test(file)) return 'typescriptreact';
+  if (/\.[mc]?ts$/.test(file)) return 'typescript';
+  if (/\.jsx$/.test(file)) return 'javascriptreact';
+  if (/\.[mc]?js$/.test(file)) return 'javascript';
+  return 'sql';
+}
+
 export function textAt(text: string, range: { start: { line: number; character: number }; end: { line: number; character: number } }): string {
   const lines = text.split('\n');
   const offset = (p: { line: number; character: number }): number =>

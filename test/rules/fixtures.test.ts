@@ -65,7 +65,7 @@ describe('rule fixtures against PostgreSQL', function () {
       const text = readFileSync(file, 'utf8');
       const expected = parseExpectations(text.split('\n', 1)[0]);
       assert.ok(expected, `${name}: the first line must be "-- expect: …"`);
-      const parsed = await service.parse({ uri: `file:///${name}`, languageId: 'sql', version: 1, getText: () => text });
+      const parsed = await service.parse({ uri: `file:///${name}`, languageId: 'sql', version: 1, getText: () => text }, settings);
       const analysis = await service.doValidation(parsed, planner, settings);
       const lines = new LineIndex(text);
       const actual = analysis.diagnostics.map((d) => ({

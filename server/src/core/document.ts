@@ -45,6 +45,8 @@ export class ParsedDocument {
     readonly version: number,
     readonly text: string,
     readonly statements: ParsedStatement[],
+    /** True for JS/TS documents, whose SQL lives in string and template literals. */
+    readonly embedded = false,
   ) {
     this.lines = new LineIndex(text);
   }
@@ -60,7 +62,13 @@ export class ParsedDocument {
 }
 
 /** Splits and parses every region. Requires loadParser(); never throws. */
-export function parseDocument(uri: string, version: number, text: string, regions: SqlRegion[]): ParsedDocument {
+export function parseDocument(
+  uri: string,
+  version: number,
+  text: string,
+  regions: SqlRegion[],
+  embedded = false,
+): ParsedDocument {
   const statements: ParsedStatement[] = [];
   for (const region of regions) {
     for (const span of splitStatements(region.text)) {
@@ -70,5 +78,5 @@ export function parseDocument(uri: string, version: number, text: string, region
       );
     }
   }
-  return new ParsedDocument(uri, version, text, statements);
+  return new ParsedDocument(uri, version, text, statements, embedded);
 }

@@ -7,11 +7,23 @@ import { planMarkdown } from './hover';
 import { isExplainable, loadParser } from './parse';
 import type { ExplainResult, Planner, QualifiedName, RelationInfo, WhatIfResult } from './ports';
 import { relationKey } from './ports';
+import { extractSqlRegions } from './embedded/extract';
+import { startsLikeSql } from './embedded/sqlStart';
 import { wholeDocumentRegion, type SqlRegion } from './regions';
 import { PLAN_RULES } from './rules';
 import type { Finding } from './rules/types';
 import { formatNumber } from './sqlText';
-import { Severity, type CodeAction, type Diagnostic, type Hover, type Position, type Range, type SqlTextDocument } from './types';
+import {
+  Severity,
+  type CodeAction,
+  type Diagnostic,
+  type Hover,
+  type Position,
+  type Range,
+  type SqlTextDocument,
+  type TextEdit,
+  type WorkspaceEdit,
+} from './types';
 
 export interface StatementResult {
   stmt: ParsedStatement;
@@ -32,6 +44,15 @@ export interface DocumentAnalysis {
 }
 
 export const SQL_LANGUAGE_IDS = new Set(['sql', 'pgsql', 'postgres', 'postgresql']);
+/** Host languages whose string and template literals may hold SQL. */
+export const EMBEDDING_LANGUAGE_IDS = new Set(['typescript', 'typescriptreact', 'javascript', 'javascriptreact']);
+
+/** Where a code action may put new files, and the clock for their names (both from the adapter). */
+export interface FixContext {
+  /** URI of the workspace folder that holds the document, if any. */
+  workspaceFolder?: string;
+  now: Date;
+}
 
 /** How many EXPLAINs run at once; the planner's pool bounds connections anyway. */
 const EXPLAIN_CONCURRENCY = 2;
@@ -39,7 +60,7 @@ const EXPLAIN_CONCURRENCY = 2;
 export interface SqlInsightService {
   /** True when the core finds SQL in documents of this language. */
   handles(languageId: string): boolean;
-  parse(document: SqlTextDocument): Promise<ParsedDocument>;
+  parse(document: SqlTextDocument, settings: SqlInsightSettings): Promise<ParsedDocument>;
   doValidation(
     document: ParsedDocument,
     planner: Planner | undefined,
@@ -53,6 +74,7 @@ export interface SqlInsightService {
     diagnostics: Diagnostic[],
     planner: Planner | undefined,
     settings: SqlInsightSettings,
+    fixContext: FixContext,
   ): Promise<CodeAction[]>;
   /** Starts proving every fix in the background so that code actions answer at once. */
   proveFixes(analysis: DocumentAnalysis, planner: Planner, settings: SqlInsightSettings): Promise<void>;
@@ -60,7 +82,7 @@ export interface SqlInsightService {
 
 export function createSqlInsightService(): SqlInsightService {
   return {
-    handles: (languageId) => SQL_LANGUAGE_IDS.has(languageId),
+    handles: (languageId) => SQL_LANGUAGE_IDS.has(languageId) || EMBEDDING_LANGUAGE_IDS.has(languageId),
     parse,
     doValidation,
     doHover,
@@ -69,11 +91,31 @@ export function createSqlInsightService(): SqlInsightService {
   };
 }
 
-async function parse(document: SqlTextDocument): Promise<ParsedDocument> {
+async function parse(document: SqlTextDocument, settings: SqlInsightSettings): Promise<ParsedDocument> {
   await loadParser();
   const text = document.getText();
-  const regions: SqlRegion[] = SQL_LANGUAGE_IDS.has(document.languageId) ? [wholeDocumentRegion(text)] : [];
-  return parseDocument(document.uri, document.version, text, regions);
+  const embedded = !SQL_LANGUAGE_IDS.has(document.languageId);
+  return parseDocument(document.uri, document.version, text, regionsOf(text, document.languageId, settings), embedded);
+}
+
+function regionsOf(text: string, languageId: string, settings: SqlInsightSettings): SqlRegion[] {
+  if (SQL_LANGUAGE_IDS.has(languageId)) return [wholeDocumentRegion(text)];
+  if (!EMBEDDING_LANGUAGE_IDS.has(languageId)) return [];
+  // A tagged template that does not start like a statement is a fragment (`sql\`WHERE …\``) spliced into
+  // another query at run time: on its own it is not a statement, so it is neither parsed nor planned.
+  return extractSqlRegions(text, languageId, settings.embedded).filter((r) => startsLikeSql(r.text));
+}
+
+/** The interpolations of a statement whose SQL is not known statically (`${sql(table)}`, `??`). */
+function unknownParts(stmt: ParsedStatement): string[] {
+  const unknown = stmt.region.params.filter((p) => p.kind === 'unknown');
+  if (unknown.length === 0) return [];
+  const used = new Set([...stmt.text.matchAll(/\$(\d+)/g)].map((m) => Number(m[1])));
+  return unknown.filter((p) => used.has(p.index)).map((p) => p.source);
+}
+
+function describeUnknown(parts: string[]): string {
+  return parts.map((p) => `\`${p}\``).join(', ');
 }
 
 async function doValidation(
@@ -92,7 +134,11 @@ async function doValidation(
 
   for (const r of analysis.results) {
     const p = r.stmt.parse;
-    if (!p.ok) {
+    const unknown = unknownParts(r.stmt);
+    if (!p.ok && unknown.length > 0) {
+      // The unknown part (an identifier or SQL fragment) is what made it unparsable here, not the user's SQL.
+      r.notPlanned = `part of it is not known statically (${describeUnknown(unknown)})`;
+    } else if (!p.ok) {
       analysis.diagnostics.push(errorDiagnostic(doc, r.stmt, p.offset, 'syntax-error', p.message));
       r.notPlanned = 'the statement does not parse';
     } else if (!isExplainable(p.kind)) {
@@ -130,6 +176,7 @@ async function doValidation(
     const res = r.explain;
     if (!res) continue;
     if (res.kind === 'error') {
+      if (unknownParts(r.stmt).length > 0) continue; // likely caused by the placeholder standing in for it
       const message = [res.message, res.detail, res.hint && `Hint: ${res.hint}`].filter(Boolean).join('\n');
       analysis.diagnostics.push(errorDiagnostic(doc, r.stmt, res.position, 'database-error', message));
       continue;
@@ -194,12 +241,19 @@ function doHover(analysis: DocumentAnalysis, position: Position): Hover | null {
   if (!stmt) return null;
   const result = analysis.results[stmt.index];
   const range = doc.range(stmt, 0, stmt.text.length);
+  const notes: string[] = [];
+  if (stmt.region.origin) notes.push(`From ${stmt.region.origin}.`);
+  const unknown = unknownParts(stmt);
   if (result.explain?.kind === 'plan') {
-    return { contents: { kind: 'markdown', value: planMarkdown(result.explain) }, range };
+    if (unknown.length > 0)
+      notes.push(`Not known statically: ${describeUnknown(unknown)}; planned as a parameter, so the plan may differ at run time.`);
+    return { contents: { kind: 'markdown', value: planMarkdown(result.explain, notes) }, range };
   }
   const why =
     result.explain?.kind === 'error'
-      ? `PostgreSQL rejected it: ${result.explain.message}`
+      ? unknown.length > 0
+        ? `part of it is not known statically (${describeUnknown(unknown)}), and PostgreSQL could not plan it without it`
+        : `PostgreSQL rejected it: ${result.explain.message}`
       : result.notPlanned ?? 'it has not been planned yet (plans are made on open and save)';
   return { contents: { kind: 'markdown', value: `**SQL Insight** · not planned: ${why}.` }, range };
 }
@@ -210,6 +264,7 @@ async function doCodeActions(
   diagnostics: Diagnostic[],
   planner: Planner | undefined,
   settings: SqlInsightSettings,
+  fixContext: FixContext,
 ): Promise<CodeAction[]> {
   if (!planner) return [];
   const actions: CodeAction[] = [];
@@ -220,13 +275,26 @@ async function doCodeActions(
     if (!entry || !fix || !id) continue;
     const proof = await prove(analysis, id, planner, settings);
     if (proof.kind !== 'proven' || !proof.used || !(proof.after < proof.before)) continue;
-    actions.push({
-      title: `${fix.label} — cost ${formatNumber(proof.before)} → ${formatNumber(proof.after)}`,
-      kind: 'quickfix',
-      diagnostics: [d],
-      isPreferred: true,
-      edit: { changes: { [analysis.document.uri]: [insertAbove(analysis.document, entry.stmt, fix.ddl(settings.index.concurrently))] } },
-    });
+    const ddl = fix.ddl(settings.index.concurrently);
+    const cost = `cost ${formatNumber(proof.before)} → ${formatNumber(proof.after)}`;
+    if (!analysis.document.embedded) {
+      actions.push({
+        title: `${fix.label} — ${cost}`,
+        kind: 'quickfix',
+        diagnostics: [d],
+        isPreferred: true,
+        edit: { changes: { [analysis.document.uri]: [insertAbove(analysis.document, entry.stmt, ddl)] } },
+      });
+    } else {
+      const file = migrationFile(analysis.document.uri, fix.candidate.name, settings, fixContext);
+      actions.push({
+        title: `${fix.label} in a new migration — ${cost}`,
+        kind: 'quickfix',
+        diagnostics: [d],
+        isPreferred: true,
+        edit: newFileEdit(file, migrationText(ddl, settings)),
+      });
+    }
   }
   return actions;
 }
@@ -248,6 +316,32 @@ function prove(analysis: DocumentAnalysis, id: string, planner: Planner, setting
 
 async function proveFixes(analysis: DocumentAnalysis, planner: Planner, settings: SqlInsightSettings): Promise<void> {
   for (const [id, entry] of analysis.findings) if (entry.finding.fix) await prove(analysis, id, planner, settings);
+}
+
+/** `<folder>/<migrationsDir>/<UTC timestamp>_<index name>.sql`; beside the document without a workspace folder. */
+function migrationFile(documentUri: string, name: string, settings: SqlInsightSettings, ctx: FixContext): string {
+  const base = (ctx.workspaceFolder ?? documentUri.slice(0, documentUri.lastIndexOf('/'))).replace(/\/+$/, '');
+  const dir = (settings.migrationsDir || 'migrations').replace(/^\.?\/+|\/+$/g, '');
+  const stamp = ctx.now.toISOString().replace(/[-:T]/g, '').slice(0, 14);
+  return `${base}/${dir.split('/').map(encodeURIComponent).join('/')}/${stamp}_${name}.sql`;
+}
+
+function migrationText(ddl: string, settings: SqlInsightSettings): string {
+  const note = settings.index.concurrently
+    ? '-- CREATE INDEX CONCURRENTLY cannot run inside a transaction: run this migration without one\n' +
+      '-- (or set sqlInsight.index.concurrently to false).\n'
+    : '';
+  return `-- Written by SQL Insight.\n${note}${ddl}\n`;
+}
+
+function newFileEdit(uri: string, text: string): WorkspaceEdit {
+  const insert: TextEdit = { range: { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } }, newText: text };
+  return {
+    documentChanges: [
+      { kind: 'create', uri, options: { ignoreIfExists: true } },
+      { textDocument: { uri, version: null }, edits: [insert] },
+    ],
+  };
 }
 
 /** Inserts DDL as a new statement above `stmt`, keeping the statement's indentation. */

@@ -32,12 +32,28 @@ export interface TextEdit {
   newText: string;
 }
 
+export interface CreateFile {
+  kind: 'create';
+  uri: string;
+  options?: { overwrite?: boolean; ignoreIfExists?: boolean };
+}
+
+export interface TextDocumentEdit {
+  textDocument: { uri: string; version: number | null };
+  edits: TextEdit[];
+}
+
+export interface WorkspaceEdit {
+  changes?: { [uri: string]: TextEdit[] };
+  documentChanges?: (TextDocumentEdit | CreateFile)[];
+}
+
 export interface CodeAction {
   title: string;
   kind: 'quickfix';
   diagnostics?: Diagnostic[];
   isPreferred?: boolean;
-  edit?: { changes: { [uri: string]: TextEdit[] } };
+  edit?: WorkspaceEdit;
 }
 
 export interface Hover {

@@ -27,9 +27,12 @@ export function startServer(connection: Connection = createConnection(ProposedFe
   };
   const databases = new Databases((status: StatusParams) => void connection.sendNotification(STATUS_NOTIFICATION, status), log);
   let canPullConfiguration = false;
+  let workspaceFolders: string[] = [];
 
   connection.onInitialize((params): InitializeResult => {
     canPullConfiguration = Boolean(params.capabilities.workspace?.configuration);
+    workspaceFolders = (params.workspaceFolders ?? []).map((f) => f.uri);
+    if (workspaceFolders.length === 0 && params.rootUri) workspaceFolders = [params.rootUri];
     return {
       capabilities: {
         textDocumentSync: { openClose: true, change: TextDocumentSyncKind.Incremental, save: { includeText: false } },
@@ -39,6 +42,26 @@ export function startServer(connection: Connection = createConnection(ProposedFe
       serverInfo: { name: 'sql-insight' },
     };
   });
+
+  connection.onInitialized(() => {
+    if (workspaceFolders.length === 0) return;
+    // Clients without folder-change support may reject the registration; the initial folders then stand.
+    try {
+      connection.workspace.onDidChangeWorkspaceFolders((e) => {
+        const removed = new Set(e.removed.map((f) => f.uri));
+        workspaceFolders = [...workspaceFolders.filter((u) => !removed.has(u)), ...e.added.map((f) => f.uri)];
+      });
+    } catch (e) {
+      log('warn', `Workspace folder changes will not be followed: ${String(e)}`);
+    }
+  });
+
+  /** The innermost workspace folder holding `uri`. */
+  function folderOf(uri: string): string | undefined {
+    return workspaceFolders
+      .filter((f) => uri.startsWith(f.endsWith('/') ? f : `${f}/`))
+      .sort((a, b) => b.length - a.length)[0];
+  }
 
   async function settingsFor(uri: string): Promise<SqlInsightSettings> {
     if (!canPullConfiguration) return normalizeSettings(undefined);
@@ -59,7 +82,7 @@ export function startServer(connection: Connection = createConnection(ProposedFe
     try {
       const settings = await settingsFor(doc.uri);
       const planner = databases.plannerFor(settings);
-      const parsed = await service.parse(doc);
+      const parsed = await service.parse(doc, settings);
       const analysis = await service.doValidation(parsed, planner, settings, controller.signal);
       // Drop results for a document that moved on (or closed) while we were planning.
       const current = documents.get(doc.uri);
@@ -112,7 +135,10 @@ export function startServer(connection: Connection = createConnection(ProposedFe
         message: typeof d.message === 'string' ? d.message : d.message.value,
         data: d.data as { findingId: string } | undefined,
       }));
-      return await service.doCodeActions(analysis, params.range, diagnostics, databases.plannerFor(settings), settings);
+      return await service.doCodeActions(analysis, params.range, diagnostics, databases.plannerFor(settings), settings, {
+        workspaceFolder: folderOf(params.textDocument.uri),
+        now: new Date(),
+      });
     } catch (e) {
       log('error', `Code actions failed: ${String(e)}`);
       return [];

@@ -159,17 +159,28 @@ describe('embedded SQL extraction: library forms', () => {
 
   it('knex.raw and .raw on knex-like receivers, not on others', () => {
     const src = [
-      "knex.raw('SELECT * FROM users WHERE id = ?', [1]);",
+      "knex.raw('SELECT * FROM users WHERE id = ? AND name = ?? AND tags \\\\? \\'x\\'', [1, 'n']);",
       "trx.raw('SELECT * FROM orders');",
       "this.knex.raw('SELECT * FROM items');",
       "image.raw('SELECT * FROM nope');",
     ].join('\n');
     const found = regions(src);
     assert.deepEqual(found.map((r) => r.text), [
-      'SELECT * FROM users WHERE id = ?',
+      "SELECT * FROM users WHERE id = $1 AND name = $2 AND tags ? 'x'",
       'SELECT * FROM orders',
       'SELECT * FROM items',
     ]);
+    // knex's `?` placeholders become `$n` (PostgreSQL reads `?` as an operator); `??` is an identifier binding,
+    // unknown statically; `\\?` is knex's escape for a literal `?`. Each maps back to its host characters.
+    const knex = found[0];
+    assert.deepEqual(knex.params.map((p) => [p.index, p.source, p.kind]), [[1, '?', 'value'], [2, '??', 'unknown']]);
+    const at = (needle: string): string => {
+      const i = knex.text.indexOf(needle);
+      return src.slice(knex.toHost(i), knex.toHost(i + needle.length));
+    };
+    assert.equal(at('$1'), '?');
+    assert.equal(at('$2'), '??');
+    assert.equal(at("? 'x'"), "\\\\? \\'x\\'");
     assertMaps(src, found[1], 'orders');
   });
 

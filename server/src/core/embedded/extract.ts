@@ -5,6 +5,7 @@
 import type * as TS from 'typescript';
 import type { RegionParam, SqlRegion } from '../regions';
 import { cookInto } from './cook';
+import { rewriteQuestionMarks, type PlaceholderStyle } from './placeholders';
 import { RegionBuilder } from './segments';
 import { startsLikeSql } from './sqlStart';
 
@@ -167,7 +168,11 @@ class Extractor {
     if (ts.isCallExpression(node)) {
       const origin = this.callOrigin(node);
       const literal = origin === undefined ? undefined : this.sqlArgument(node);
-      if (origin !== undefined && literal && this.emitLiteral(literal, origin, true)) this.claimed.add(literal);
+      if (origin !== undefined && literal && this.emitLiteral(literal, origin, true)) {
+        this.claimed.add(literal);
+        const style = this.placeholderStyle(node);
+        if (style) this.out.push(rewriteQuestionMarks(this.out.pop()!, style));
+      }
       return undefined;
     }
     if (
@@ -272,6 +277,16 @@ class Extractor {
       case 'unsafe': // postgres.js sql.unsafe('…')
         return this.isSqlRoot(this.compact(callee.expression)) ? label : undefined;
     }
+    return undefined;
+  }
+
+  /** knex's `.raw('… ? …')` and Sequelize's `.query('… ? … :name …')` use client-side placeholders. */
+  private placeholderStyle(call: TS.CallExpression): PlaceholderStyle | undefined {
+    const callee = call.expression;
+    if (!this.ts.isPropertyAccessExpression(callee)) return undefined;
+    const name = callee.name.text;
+    if (name === 'raw') return { named: false };
+    if (name === 'query' && /sequelize/i.test(this.compact(callee.expression))) return { named: true };
     return undefined;
   }
 

@@ -35,6 +35,8 @@ export function startsLikeSql(text: string): boolean {
       break;
     }
   }
-  const m = /^[A-Za-z]+(?![A-Za-z0-9_$])/.exec(text.slice(i, i + 16));
+  // The keyword must be followed by what follows a keyword in SQL (space, `(`, `*`, `;` or the end), so keys
+  // such as `select-from-cache` or `update:1` are not taken for statements.
+  const m = /^[A-Za-z]+(?=$|[\s(*;])/.exec(text.slice(i, i + 16));
   return m !== null && STATEMENT_KEYWORDS.has(m[0].toLowerCase());
 }
