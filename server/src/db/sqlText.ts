@@ -1,4 +1,5 @@
 // Small pieces of SQL text handling: identifier quoting and mapping PostgreSQL error positions back.
+import { OffsetConverter } from '../core/positions';
 import type { QualifiedName } from '../core/ports';
 
 /** Quotes an identifier the way PostgreSQL's quote_ident would when quoting is needed (always, here). */
@@ -25,16 +26,23 @@ export function errorPositionToOffset(
 ): number | undefined {
   const p = typeof position === 'string' ? Number.parseInt(position, 10) : position;
   if (p === undefined || !Number.isInteger(p) || p < 1) return undefined;
-  let remaining = p - 1 - prefixChars;
-  if (remaining < 0) return undefined;
-  let offset = 0;
-  for (const ch of sql) {
-    if (remaining === 0) return offset;
-    const units = countBytes ? Buffer.byteLength(ch, 'utf8') : 1;
-    // A byte position inside a multi-byte character maps to that character's start.
-    if (remaining < units) return offset;
-    remaining -= units;
-    offset += ch.length;
+  // Our prefix is ASCII, so it is as many bytes as characters.
+  const inSql = p - 1 - prefixChars;
+  if (inSql < 0) return undefined;
+  const total = countBytes ? Buffer.byteLength(sql, 'utf8') : codePointCount(sql);
+  if (inSql > total) return undefined;
+  const conv = new OffsetConverter(sql);
+  return countBytes ? conv.fromUtf8(inSql) : conv.fromCodePoints(inSql);
+}
+
+function codePointCount(s: string): number {
+  let n = 0;
+  for (let i = 0; i < s.length; i++, n++) {
+    const c = s.charCodeAt(i);
+    if (c >= 0xd800 && c <= 0xdbff && i + 1 < s.length) {
+      const d = s.charCodeAt(i + 1);
+      if (d >= 0xdc00 && d <= 0xdfff) i++;
+    }
   }
-  return remaining === 0 ? offset : undefined;
+  return n;
 }
