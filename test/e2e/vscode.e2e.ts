@@ -43,7 +43,7 @@ describe('SQL Insight in VS Code (code-server + Chromium)', function () {
   before(async function () {
     this.timeout(300_000);
     assertToolsInstalled();
-    rmSync(RUN, { recursive: true, force: true });
+    for (const dir of [RUN, ARTIFACTS]) rmSync(dir, { recursive: true, force: true });
     mkdirSync(RUN, { recursive: true });
     mkdirSync(ARTIFACTS, { recursive: true });
 
