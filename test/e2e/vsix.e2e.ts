@@ -27,6 +27,7 @@ describe('the packaged .vsix', () => {
       'extension.vsixmanifest',
       'extension/package.json',
       'extension/readme.md',
+      'extension/docs/images/hover.png',
       'extension/client/out/extension.js',
       'extension/server/out/server.js',
       'extension/server/out/libpg-query.wasm',
