@@ -89,3 +89,53 @@ export interface StatusParams {
 
 /** The section the server asks for with `workspace/configuration`. */
 export const CONFIGURATION_SECTION = 'sqlInsight';
+
+/**
+ * Client → server: passwords stored with "SQL Insight: Set Database Password" (in VS Code's SecretStorage),
+ * each for one connection target. An empty password forgets the target's password. The same list is sent as
+ * `initializationOptions.passwords` when the server starts.
+ */
+export const PASSWORDS_NOTIFICATION = 'sqlInsight/passwords';
+
+export interface StoredPassword {
+  /** `connectionTarget()` of the URL the password is for. */
+  target: string;
+  password: string;
+}
+
+export interface PasswordsParams {
+  passwords: StoredPassword[];
+}
+
+/**
+ * The database a `postgres://` URL points at, without its password: `user@host:port/database`. Stored
+ * passwords are keyed by it. Undefined for anything that is not such a URL.
+ */
+export function connectionTarget(url: string): string | undefined {
+  let u: URL;
+  try {
+    u = new URL(url.trim());
+  } catch {
+    return undefined;
+  }
+  if (u.protocol !== 'postgres:' && u.protocol !== 'postgresql:') return undefined;
+  const dec = (s: string): string => {
+    try {
+      return decodeURIComponent(s);
+    } catch {
+      return s;
+    }
+  };
+  const q = u.searchParams;
+  const user = dec(u.username) || q.get('user') || '';
+  const host = dec(u.hostname) || q.get('host') || 'localhost';
+  const port = u.port || q.get('port') || '5432';
+  const database = dec(u.pathname.replace(/^\//, '')) || q.get('dbname') || q.get('database') || '';
+  return `${user}@${host}:${port}/${database}`;
+}
+
+/** Keeps the well-formed entries of a `PasswordsParams`-like value from the wire. */
+export function normalizePasswords(raw: unknown): StoredPassword[] {
+  const list = isObject(raw) && Array.isArray(raw.passwords) ? raw.passwords : [];
+  return list.filter((p): p is StoredPassword => isObject(p) && typeof p.target === 'string' && typeof p.password === 'string');
+}

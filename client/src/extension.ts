@@ -2,7 +2,14 @@
 // All analysis lives in the server.
 import * as vscode from 'vscode';
 import { LanguageClient, TransportKind, type LanguageClientOptions, type ServerOptions } from 'vscode-languageclient/node';
-import { STATUS_NOTIFICATION, type StatusParams } from '../../common/protocol';
+import {
+  connectionTarget,
+  PASSWORDS_NOTIFICATION,
+  STATUS_NOTIFICATION,
+  type PasswordsParams,
+  type StatusParams,
+  type StoredPassword,
+} from '../../common/protocol';
 
 let client: LanguageClient | undefined;
 
@@ -13,6 +20,8 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   status.command = 'sqlInsight.showOutput';
   showStatus(status, { state: 'connecting', message: 'Starting the SQL Insight server…' });
   status.show();
+
+  const passwords = await loadPasswords(context);
 
   const module = context.asAbsolutePath('server/out/server.js');
   const serverOptions: ServerOptions = {
@@ -26,6 +35,8 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     ]),
     outputChannel: output,
     synchronize: { configurationSection: 'sqlInsight' },
+    // A function, so that a restarted server gets the passwords stored since.
+    initializationOptions: (): PasswordsParams => ({ passwords: [...passwords].map(([target, password]) => ({ target, password })) }),
   };
   client = new LanguageClient('sqlInsight', 'SQL Insight', serverOptions, clientOptions);
   context.subscriptions.push(
@@ -37,6 +48,27 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
       showStatus(status, { state: 'connecting', message: 'Restarting the SQL Insight server…' });
       await client?.restart();
     }),
+    vscode.commands.registerCommand('sqlInsight.setDatabasePassword', async (given?: unknown) => {
+      const url = databaseUrlInUse();
+      const target = url ? connectionTarget(url) : undefined;
+      if (!target) {
+        void vscode.window.showErrorMessage('SQL Insight: set sqlInsight.databaseUrl (or DATABASE_URL) to a postgres:// URL first; the password is kept for that database.');
+        return;
+      }
+      // An argument lets other extensions and tests set it without the prompt.
+      const password =
+        typeof given === 'string'
+          ? given
+          : await vscode.window.showInputBox({
+              title: 'SQL Insight: Set Database Password',
+              prompt: `Password for ${target} (kept in VS Code's secret storage; empty to forget it)`,
+              password: true,
+              ignoreFocusOut: true,
+            });
+      if (password === undefined) return;
+      await storePassword(context, passwords, { target, password });
+      await client?.sendNotification(PASSWORDS_NOTIFICATION, { passwords: [{ target, password }] } satisfies PasswordsParams);
+    }),
   );
   await client.start();
 }
@@ -44,6 +76,37 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
 export async function deactivate(): Promise<void> {
   await client?.stop();
   client = undefined;
+}
+
+const PASSWORD_TARGETS = 'sqlInsight.passwordTargets';
+const secretKey = (target: string): string => `sqlInsight.password:${target}`;
+
+/** SecretStorage cannot list its keys, so the targets (no secrets) are kept in globalState beside it. */
+async function loadPasswords(context: vscode.ExtensionContext): Promise<Map<string, string>> {
+  const passwords = new Map<string, string>();
+  for (const target of context.globalState.get<string[]>(PASSWORD_TARGETS, [])) {
+    const password = await context.secrets.get(secretKey(target));
+    if (password) passwords.set(target, password);
+  }
+  return passwords;
+}
+
+async function storePassword(context: vscode.ExtensionContext, passwords: Map<string, string>, p: StoredPassword): Promise<void> {
+  if (p.password) {
+    await context.secrets.store(secretKey(p.target), p.password);
+    passwords.set(p.target, p.password);
+  } else {
+    await context.secrets.delete(secretKey(p.target));
+    passwords.delete(p.target);
+  }
+  await context.globalState.update(PASSWORD_TARGETS, [...passwords.keys()]);
+}
+
+/** The database URL for the active document's folder, as the server will resolve it (setting, then DATABASE_URL). */
+function databaseUrlInUse(): string | undefined {
+  const scope = vscode.window.activeTextEditor?.document.uri ?? vscode.workspace.workspaceFolders?.[0]?.uri;
+  const setting = vscode.workspace.getConfiguration('sqlInsight', scope).get<string>('databaseUrl', '').trim();
+  return setting || process.env.DATABASE_URL?.trim() || undefined;
 }
 
 function showStatus(item: vscode.StatusBarItem, p: StatusParams): void {

@@ -23,6 +23,8 @@ export interface LspClientOptions {
   cwd?: string;
   /** Workspace folder URIs announced in `initialize`. */
   workspaceFolders?: string[];
+  /** `initializationOptions` of `initialize`, as the VS Code client sends them. */
+  initializationOptions?: unknown;
 }
 
 export class LspClient {
@@ -80,6 +82,7 @@ export class LspClient {
         },
       },
       workspaceFolders: options.workspaceFolders?.map((uri) => ({ uri, name: uri.slice(uri.lastIndexOf('/') + 1) })) ?? null,
+      initializationOptions: options.initializationOptions,
     });
     await connection.sendNotification('initialized', {});
     return client;

@@ -135,3 +135,20 @@ export function maskSecrets(text: string, secrets: readonly string[] = []): stri
   out = out.replace(/\b(password|passwd|pwd|pgpassword)(\s*=\s*)('[^']*'|"[^"]*"|[^\s&;]*)/gi, '$1$2***');
   return out;
 }
+
+/**
+ * The same target with a stored password filled in, for a URL that names none; a password written in the
+ * URL always wins. libpq targets are left alone (they have PGPASSWORD and ~/.pgpass).
+ */
+export function withPassword(c: ResolvedConnection, password: string, env: NodeJS.ProcessEnv): ResolvedConnection {
+  if ((c.source !== 'setting' && c.source !== 'DATABASE_URL') || !password) return c;
+  let u: URL;
+  try {
+    u = new URL(String(c.config.connectionString ?? ''));
+  } catch {
+    return c;
+  }
+  if (u.password || u.searchParams.has('password')) return c;
+  u.password = encodeURIComponent(password);
+  return fromUrl(c.source, u.toString(), env);
+}

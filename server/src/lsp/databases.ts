@@ -1,9 +1,12 @@
 // One planner per database target, created from settings on demand, and the status line the client shows.
-import type { SqlInsightSettings, StatusParams } from '../../../common/protocol';
+import { connectionTarget, type SqlInsightSettings, type StatusParams, type StoredPassword } from '../../../common/protocol';
+import { withPassword } from '../db/connection';
 import { PgPlanner, resolveConnection } from '../db/pgPlanner';
 
 export class Databases {
   private readonly planners = new Map<string, PgPlanner>();
+  /** Passwords from the client's SecretStorage, by `connectionTarget`. */
+  private readonly passwords = new Map<string, string>();
   private lastStatus = '';
 
   constructor(
@@ -13,7 +16,10 @@ export class Databases {
 
   /** The planner for the database these settings name, or undefined when none is configured. */
   plannerFor(settings: SqlInsightSettings): PgPlanner | undefined {
-    const target = resolveConnection(settings, process.env);
+    let target = resolveConnection(settings, process.env);
+    const url = typeof target.config.connectionString === 'string' ? target.config.connectionString : '';
+    const stored = this.passwords.get(connectionTarget(url) ?? '');
+    if (stored) target = withPassword(target, stored, process.env);
     if (target.source === 'none') {
       this.report({
         state: 'not-configured',
@@ -30,6 +36,13 @@ export class Databases {
     }
     this.report(planner.status);
     return planner;
+  }
+
+  setPasswords(passwords: readonly StoredPassword[]): void {
+    for (const p of passwords) {
+      if (p.password) this.passwords.set(p.target, p.password);
+      else this.passwords.delete(p.target);
+    }
   }
 
   private report(status: StatusParams): void {

@@ -10,7 +10,15 @@ import {
   type InitializeResult,
 } from 'vscode-languageserver/node';
 import { TextDocument } from 'vscode-languageserver-textdocument';
-import { CONFIGURATION_SECTION, normalizeSettings, STATUS_NOTIFICATION, type SqlInsightSettings, type StatusParams } from '../../../common/protocol';
+import {
+  CONFIGURATION_SECTION,
+  normalizePasswords,
+  normalizeSettings,
+  PASSWORDS_NOTIFICATION,
+  STATUS_NOTIFICATION,
+  type SqlInsightSettings,
+  type StatusParams,
+} from '../../../common/protocol';
 import { createSqlInsightService, type DocumentAnalysis } from '../core/service';
 import { Databases } from './databases';
 
@@ -33,6 +41,7 @@ export function startServer(connection: Connection = createConnection(ProposedFe
     canPullConfiguration = Boolean(params.capabilities.workspace?.configuration);
     workspaceFolders = (params.workspaceFolders ?? []).map((f) => f.uri);
     if (workspaceFolders.length === 0 && params.rootUri) workspaceFolders = [params.rootUri];
+    databases.setPasswords(normalizePasswords(params.initializationOptions));
     return {
       capabilities: {
         textDocumentSync: { openClose: true, change: TextDocumentSyncKind.Incremental, save: { includeText: false } },
@@ -107,6 +116,10 @@ export function startServer(connection: Connection = createConnection(ProposedFe
     void connection.sendDiagnostics({ uri: e.document.uri, diagnostics: [] });
   });
   connection.onDidChangeConfiguration(() => {
+    for (const doc of documents.all()) void validate(doc);
+  });
+  connection.onNotification(PASSWORDS_NOTIFICATION, (params: unknown) => {
+    databases.setPasswords(normalizePasswords(params));
     for (const doc of documents.all()) void validate(doc);
   });
 
