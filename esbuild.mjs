@@ -19,8 +19,14 @@ const common = {
   logLevel: 'warning',
 };
 
+// PGlite stays in node_modules (shipped in the package): it finds its WebAssembly, data and extension files
+// next to its own modules.
+const server = { ...common, external: ['pg-native', '@electric-sql/pglite'] };
+
 const builds = [
-  { ...common, entryPoints: ['server/src/main.ts'], outfile: 'server/out/server.js', external: ['pg-native'] },
+  { ...server, entryPoints: ['server/src/main.ts'], outfile: 'server/out/server.js' },
+  // initdb runs in a child process of the server (see server/src/db/pgliteInitdb.ts).
+  { ...server, entryPoints: ['server/src/db/pgliteInitdb.ts'], outfile: 'server/out/pgliteInitdb.js' },
   { ...common, entryPoints: ['client/src/extension.ts'], outfile: 'client/out/extension.js', external: ['vscode'] },
 ];
 
