@@ -20,7 +20,7 @@ function engine(ws: Workspace, logs: string[] = [], idleMs?: number): EmbeddedDa
 
 /** Runs one SQL text through the core with the engine's planner, as the language server does. */
 async function analyse(db: EmbeddedDatabase, text: string, settings = normalizeSettings({})) {
-  const parsed = await service.parse({ uri: 'file:///q.sql', languageId: 'sql', version: 1, getText: () => text });
+  const parsed = await service.parse({ uri: 'file:///q.sql', languageId: 'sql', version: 1, getText: () => text }, settings);
   const analysis = await service.doValidation(parsed, db.planner, settings);
   const lines = new LineIndex(text);
   const found = analysis.diagnostics.map((d) => ({ code: d.code, text: text.slice(lines.offsetAt(d.range.start), lines.offsetAt(d.range.end)), message: d.message }));
@@ -145,7 +145,9 @@ describe('embedded: the engine over PGlite', function () {
       const hover = service.doHover(analysis, { line: 0, character: 3 });
       assert.match(hover?.contents.value ?? '', /estimates are synthetic \(sqlInsight\.embedded\.rowCounts\)/);
 
-      const actions = await service.doCodeActions(analysis, analysis.diagnostics[0].range, analysis.diagnostics, db.planner, settings);
+      const actions = await service.doCodeActions(analysis, analysis.diagnostics[0].range, analysis.diagnostics, db.planner, settings, {
+        now: new Date(),
+      });
       assert.equal(actions.length, 1, 'the index is proven by a rolled-back what-if');
       assert.match(actions[0].title, /^Create index on orders \(customer_id, status\) — cost [\d,]+ → [\d,.]+$/);
 
