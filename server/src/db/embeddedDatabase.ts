@@ -79,6 +79,7 @@ export class EmbeddedDatabase {
   private readonly notesListeners = new Set<(notes: SchemaNotes) => void>();
   private instance?: Instance;
   private discovery?: Promise<SchemaSource | undefined>;
+  private prepared?: Promise<{ source?: SchemaSource; script: LoadScript; key: string }>;
   private queue: Promise<unknown> = Promise.resolve();
   private idleTimer?: NodeJS.Timeout;
   private failure?: { key: string; at: number; reason: string };
@@ -116,6 +117,7 @@ export class EmbeddedDatabase {
   /** Files under the root changed: find the schema files again on the next call (which reloads if they differ). */
   invalidate(): void {
     this.discovery = undefined;
+    this.prepared = undefined;
     this.failure = undefined;
   }
 
@@ -181,6 +183,22 @@ export class EmbeddedDatabase {
 
   // ---- start ----
 
+  /** The statements to load and their cache key, worked out once per discovery. */
+  private prepare(): Promise<{ source?: SchemaSource; script: LoadScript; key: string }> {
+    this.prepared ??= (async () => {
+      const source = await this.discover();
+      await loadParser();
+      const script = buildLoadScript(source?.files ?? [], new Set(['plpgsql', ...contribModules().keys()]));
+      return { source, script, key: schemaKey(script) };
+    })();
+    const current = this.prepared;
+    // A failure (the parser did not load) is not kept.
+    current.catch(() => {
+      if (this.prepared === current) this.prepared = undefined;
+    });
+    return current;
+  }
+
   /** The running instance for the current schema files and row counts, started or rebuilt as needed. */
   private async ready(rowCounts: Record<string, number>): Promise<Instance> {
     const started = Date.now();
@@ -190,12 +208,9 @@ export class EmbeddedDatabase {
       phases.push(`${name} ${Date.now() - lapAt} ms`);
       lapAt = Date.now();
     };
-    const source = await this.discover();
-    const files = source?.files ?? [];
-    await loadParser();
+    const { source, script, key } = await this.prepare();
+    const files = script.files;
     const modules = contribModules();
-    const script = buildLoadScript(files, new Set(['plpgsql', ...modules.keys()]));
-    const key = schemaKey(script);
     const countsKey = JSON.stringify(Object.entries(rowCounts).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
     if (this.instance && this.instance.key === key && this.instance.countsKey === countsKey) return this.instance;
     if (this.failure && this.failure.key === key && Date.now() - this.failure.at < RETRY_AFTER_MS) {
@@ -211,34 +226,19 @@ export class EmbeddedDatabase {
       message: `Starting the embedded database (PGlite) with the schema from ${label}…`,
     });
     const snapshot = path.join(this.base, 'schemas', key);
-    let meta = await readMeta(snapshot);
-    const cached = meta !== undefined;
     const workDir = await this.newWorkDir();
     let pg: PGliteInterface | undefined;
+    let meta: SnapshotMeta;
     let synthetic: Map<string, SyntheticTable>;
     let unknown: string[];
     let major: number;
     try {
-      if (meta) {
-        await copyTree(snapshot, workDir);
-        lap('copy');
-        pg = await openPglite(workDir, meta.extensions, modules);
-        lap('start');
-        await touchFile(`${snapshot}.json`);
-      } else {
-        const template = await this.ensureTemplate();
-        lap('cluster');
-        await copyTree(template, workDir);
-        lap('copy');
-        pg = await openPglite(workDir, script.extensions, modules);
-        lap('start');
-        const notes = await runScript(pg, script);
-        meta = { tables: await countTables(pg), extensions: script.extensions, notes };
-        lap(`load ${script.steps.length} statements`);
-        await pg.exec('CHECKPOINT');
-        await this.keepSnapshot(workDir, snapshot, meta);
-        lap('cache');
-      }
+      const cached = await readMeta(snapshot);
+      const opened =
+        (cached && (await this.openCached(snapshot, workDir, cached, modules, lap))) ||
+        (await this.loadFresh(script, snapshot, workDir, modules, lap));
+      pg = opened.pg;
+      meta = opened.meta;
       major = await serverMajor(pg);
       ({ synthetic, unknown } = await applyRowCounts(pg, workDir, rowCounts));
       if (synthetic.size > 0) lap('statistics');
@@ -267,10 +267,64 @@ export class EmbeddedDatabase {
     });
     this.opts.log(
       'info',
-      `Embedded database ready in ${Date.now() - started} ms (${cached ? 'cached cluster' : `loaded ${files.length} files`}, ` +
+      `Embedded database ready in ${Date.now() - started} ms (${phases.some((p) => p.startsWith('load')) ? `loaded ${files.length} files` : 'cached cluster'}, ` +
         `${meta.tables} tables: ${phases.join(', ')}).`,
     );
     return this.instance;
+  }
+
+  /** Starts a copy of a cached cluster; undefined when it does not start (then the schema is loaded afresh). */
+  private async openCached(
+    snapshot: string,
+    workDir: string,
+    meta: SnapshotMeta,
+    modules: Map<string, string>,
+    lap: (name: string) => void,
+  ): Promise<{ pg: PGliteInterface; meta: SnapshotMeta } | undefined> {
+    let pg: PGliteInterface | undefined;
+    try {
+      await copyTree(snapshot, workDir);
+      lap('copy');
+      pg = await openPglite(workDir, meta.extensions, modules);
+      lap('start');
+      await touchFile(`${snapshot}.json`);
+      return { pg, meta };
+    } catch (e) {
+      // A damaged cache entry (say, another server pruned it while we copied).
+      this.opts.log('warn', `The cached cluster did not start (${errorText(e)}); loading the schema again.`);
+      await pg?.close().catch(() => undefined);
+      await fs.rm(workDir, { recursive: true, force: true });
+      await fs.rm(`${snapshot}.json`, { force: true });
+      return undefined;
+    }
+  }
+
+  /** Loads the schema into a copy of the empty cluster, and caches the result. */
+  private async loadFresh(
+    script: LoadScript,
+    snapshot: string,
+    workDir: string,
+    modules: Map<string, string>,
+    lap: (name: string) => void,
+  ): Promise<{ pg: PGliteInterface; meta: SnapshotMeta }> {
+    const template = await this.ensureTemplate();
+    lap('cluster');
+    await copyTree(template, workDir);
+    lap('copy');
+    const pg = await openPglite(workDir, script.extensions, modules);
+    lap('start');
+    try {
+      const notes = await runScript(pg, script);
+      const meta = { tables: await countTables(pg), extensions: script.extensions, notes };
+      lap(`load ${script.steps.length} statements`);
+      await pg.exec('CHECKPOINT');
+      await this.keepSnapshot(workDir, snapshot, meta);
+      lap('cache');
+      return { pg, meta };
+    } catch (e) {
+      await pg.close().catch(() => undefined);
+      throw e;
+    }
   }
 
   private startFailed(e: unknown, key?: string): string {
