@@ -7,7 +7,7 @@ describe('embedded: settings', () => {
     const s = normalizeSettings(null);
     assert.equal(s.database, 'auto');
     assert.deepEqual(s.schemaFiles, []);
-    assert.deepEqual(s.embedded, { rowCounts: {} });
+    assert.deepEqual(s.embedded.rowCounts, {});
     assert.deepEqual(s, DEFAULT_SETTINGS);
   });
 
