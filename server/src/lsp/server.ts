@@ -97,8 +97,8 @@ export function startServer(connection: Connection = createConnection(ProposedFe
   /** The planner for a document: a configured server, or the embedded engine of its folder (the only one, for untitled documents). */
   function plannerFor(settings: SqlInsightSettings, uri: string) {
     const folder = folderOf(uri) ?? (workspaceFolders.length === 1 ? workspaceFolders[0] : undefined);
-    const path = folder === undefined ? undefined : pathOf(folder);
-    return databases.plannerFor(settings, path === folder ? undefined : path);
+    const root = folder === undefined ? undefined : pathOf(folder);
+    return databases.plannerFor(settings, root === folder ? undefined : root);
   }
 
   async function settingsFor(uri: string): Promise<SqlInsightSettings> {
