@@ -78,8 +78,7 @@ export class EmbeddedDatabase {
   private readonly statusListeners = new Set<(s: StatusParams) => void>();
   private readonly notesListeners = new Set<(notes: SchemaNotes) => void>();
   private instance?: Instance;
-  private discovery?: Promise<SchemaSource | undefined>;
-  private prepared?: Promise<{ source?: SchemaSource; script: LoadScript; key: string }>;
+  private discovery?: Promise<{ source?: SchemaSource; key: string }>;
   private queue: Promise<unknown> = Promise.resolve();
   private idleTimer?: NodeJS.Timeout;
   private failure?: { key: string; at: number; reason: string };
@@ -106,18 +105,38 @@ export class EmbeddedDatabase {
   }
 
   /** The schema files, found once and then kept until `invalidate()`. */
-  discover(): Promise<SchemaSource | undefined> {
-    this.discovery ??= discoverSchema(this.opts.root, this.opts.patterns).catch((e: unknown) => {
-      this.opts.log('warn', `Could not read the schema files under ${this.opts.root}: ${errorText(e)}`);
-      return undefined;
-    });
+  async discover(): Promise<SchemaSource | undefined> {
+    return (await this.schema()).source;
+  }
+
+  /** The schema files and their cache key. */
+  private schema(): Promise<{ source?: SchemaSource; key: string }> {
+    this.discovery ??= discoverSchema(this.opts.root, this.opts.patterns).then(
+      (source) => ({ source, key: schemaKey(source?.files ?? []) }),
+      (e: unknown) => {
+        this.opts.log('warn', `Could not read the schema files under ${this.opts.root}: ${errorText(e)}`);
+        return { key: schemaKey([]) };
+      },
+    );
     return this.discovery;
+  }
+
+  /** Starts the database now (a SQL document is open and about to be planned), without waiting for it. */
+  warmUp(rowCounts: Record<string, number>): void {
+    void this.exclusive(async () => {
+      if (this.disposed) return;
+      try {
+        await this.ready(rowCounts);
+        this.touch();
+      } catch {
+        // Reported by ready(); the call that needs the database says so again.
+      }
+    });
   }
 
   /** Files under the root changed: find the schema files again on the next call (which reloads if they differ). */
   invalidate(): void {
     this.discovery = undefined;
-    this.prepared = undefined;
     this.failure = undefined;
   }
 
@@ -183,22 +202,6 @@ export class EmbeddedDatabase {
 
   // ---- start ----
 
-  /** The statements to load and their cache key, worked out once per discovery. */
-  private prepare(): Promise<{ source?: SchemaSource; script: LoadScript; key: string }> {
-    this.prepared ??= (async () => {
-      const source = await this.discover();
-      await loadParser();
-      const script = buildLoadScript(source?.files ?? [], new Set(['plpgsql', ...contribModules().keys()]));
-      return { source, script, key: schemaKey(script) };
-    })();
-    const current = this.prepared;
-    // A failure (the parser did not load) is not kept.
-    current.catch(() => {
-      if (this.prepared === current) this.prepared = undefined;
-    });
-    return current;
-  }
-
   /** The running instance for the current schema files and row counts, started or rebuilt as needed. */
   private async ready(rowCounts: Record<string, number>): Promise<Instance> {
     const started = Date.now();
@@ -208,8 +211,8 @@ export class EmbeddedDatabase {
       phases.push(`${name} ${Date.now() - lapAt} ms`);
       lapAt = Date.now();
     };
-    const { source, script, key } = await this.prepare();
-    const files = script.files;
+    const { source, key } = await this.schema();
+    const files = source?.files ?? [];
     const modules = contribModules();
     const countsKey = JSON.stringify(Object.entries(rowCounts).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
     if (this.instance && this.instance.key === key && this.instance.countsKey === countsKey) return this.instance;
@@ -236,7 +239,7 @@ export class EmbeddedDatabase {
       const cached = await readMeta(snapshot);
       const opened =
         (cached && (await this.openCached(snapshot, workDir, cached, modules, lap))) ||
-        (await this.loadFresh(script, snapshot, workDir, modules, lap));
+        (await this.loadFresh(files, snapshot, workDir, modules, lap));
       pg = opened.pg;
       meta = opened.meta;
       major = await serverMajor(pg);
@@ -301,12 +304,15 @@ export class EmbeddedDatabase {
 
   /** Loads the schema into a copy of the empty cluster, and caches the result. */
   private async loadFresh(
-    script: LoadScript,
+    files: SchemaFile[],
     snapshot: string,
     workDir: string,
     modules: Map<string, string>,
     lap: (name: string) => void,
   ): Promise<{ pg: PGliteInterface; meta: SnapshotMeta }> {
+    await loadParser();
+    const script = buildLoadScript(files, new Set(['plpgsql', ...modules.keys()]));
+    lap('parse');
     const template = await this.ensureTemplate();
     lap('cluster');
     await copyTree(template, workDir);
@@ -627,12 +633,16 @@ export function contribModules(): Map<string, string> {
   return modulesCache;
 }
 
-// Memory, not planning: the planner does not read these. PGlite's defaults (160 MB of shared buffers for 100
-// connections) cost ~140 MB more RSS for a database with one session and no data.
+// Memory and durability, not planning: the planner reads none of these. PGlite's defaults (160 MB of shared
+// buffers for 100 connections) cost ~140 MB more RSS for a database with one session and no data, and a
+// cluster that is a cache needs no fsync (a damaged one is loaded again).
 const SERVER_SETTINGS = `# Written by SQL Insight before each start: one session, a schema, no data.
 shared_buffers = 16MB
 max_connections = 4
 maintenance_work_mem = 16MB
+fsync = off
+synchronous_commit = off
+full_page_writes = off
 `;
 
 async function openPglite(dataDir: string, extensions: string[], modules: Map<string, string>): Promise<PGliteInterface> {
@@ -659,11 +669,11 @@ function runInitdb(dataDir: string): Promise<void> {
 
 // ---- helpers ----
 
-/** The cache key of a schema: what is loaded and how. */
-function schemaKey(script: LoadScript): string {
+/** The cache key of a schema: its files, the loader and PGlite (which decide how they load). */
+function schemaKey(files: SchemaFile[]): string {
   const h = createHash('sha256');
-  h.update(JSON.stringify([LOADER_VERSION, pgliteVersion(), script.extensions]));
-  for (const f of script.files) h.update(`\0${f.relative}\0${f.text}`);
+  h.update(JSON.stringify([LOADER_VERSION, pgliteVersion()]));
+  for (const f of files) h.update(`\0${f.relative}\0${f.text}`);
   return h.digest('hex').slice(0, 24);
 }
 

@@ -7,7 +7,16 @@ async function main(dataDir: string | undefined): Promise<void> {
   if (!dataDir) throw new Error('usage: pgliteInitdb <dataDir>');
   // 1 MB WAL segments instead of 16: every start copies the cluster, WAL included.
   const pg = await PGlite.create({ dataDir, initDbStartParams: ['--wal-segsize=1'] });
-  await pg.close();
+  try {
+    // Only `postgres` is ever used (CREATE DATABASE is not loaded); the templates would be half of each copy.
+    for (const template of ['template1', 'template0']) {
+      await pg.exec(`ALTER DATABASE ${template} IS_TEMPLATE false`);
+      await pg.exec(`DROP DATABASE ${template}`);
+    }
+    await pg.exec('CHECKPOINT');
+  } finally {
+    await pg.close();
+  }
 }
 
 main(process.argv[2]).then(

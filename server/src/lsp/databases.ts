@@ -73,6 +73,8 @@ export class Databases {
       return undefined;
     }
     this.report(engine.status);
+    // A SQL document is about to be planned: start the database while the document is parsed.
+    engine.warmUp(settings.embedded.rowCounts);
     return engine.planner;
   }
 
