@@ -474,36 +474,35 @@ async function runScript(pg: PGliteInterface, script: LoadScript): Promise<NoteR
   return notes;
 }
 
+// pg_dump files empty the search_path and switch roles for the rest of the session.
+const RESET_SESSION = 'RESET SESSION AUTHORIZATION; RESET ROLE; RESET ALL';
+
 async function runFile(s: StatementRunner, run: LoadStep[], note: (step: LoadStep, message: string) => void): Promise<void> {
-  let whole = true;
   try {
-    // The user's own schema into our own database: the simple protocol, many statements in one message.
-    await s.run(`BEGIN;\n${run.map((st) => st.sql).join(';\n')};\nCOMMIT`);
+    // The user's own schema into our own database: the simple protocol, the whole file in one message.
+    await s.run(`BEGIN;\n${run.map((st) => st.sql).join(';\n')};\nCOMMIT; ${RESET_SESSION}`);
+    for (const step of run) if (step.note) note(step, step.note);
+    return;
   } catch (e) {
     if (!isDbError(e)) throw e;
     await s.run('ROLLBACK');
-    whole = false;
   }
-  if (whole) {
-    for (const step of run) if (step.note) note(step, step.note);
-  } else {
-    await s.run('BEGIN');
-    for (const step of run) {
-      await s.run('SAVEPOINT sql_insight_step');
-      try {
-        await s.run(step.sql, { extended: true });
-        await s.run('RELEASE SAVEPOINT sql_insight_step');
-        if (step.note) note(step, step.note);
-      } catch (e) {
-        if (!isDbError(e)) throw e;
-        await s.run('ROLLBACK TO SAVEPOINT sql_insight_step');
-        note(step, step.privileges && e.code === '42704' ? missingRoleNote(e.message) : failureNote(e.message));
-      }
+  // Statement by statement, to load the rest and tell what failed where.
+  await s.run('BEGIN');
+  for (const step of run) {
+    await s.run('SAVEPOINT sql_insight_step');
+    try {
+      await s.run(step.sql, { extended: true });
+      await s.run('RELEASE SAVEPOINT sql_insight_step');
+      if (step.note) note(step, step.note);
+    } catch (e) {
+      if (!isDbError(e)) throw e;
+      await s.run('ROLLBACK TO SAVEPOINT sql_insight_step');
+      note(step, step.privileges && e.code === '42704' ? missingRoleNote(e.message) : failureNote(e.message));
     }
-    await s.run('COMMIT');
   }
-  // pg_dump files empty the search_path and switch roles for the rest of the session.
-  await s.run('RESET SESSION AUTHORIZATION; RESET ROLE; RESET ALL');
+  await s.run('COMMIT');
+  await s.run(RESET_SESSION);
 }
 
 function firstLineEnd(text: string, start: number, end: number): number {
