@@ -213,7 +213,7 @@ export class EmbeddedDatabase {
     };
     const { source, key } = await this.schema();
     const files = source?.files ?? [];
-    const modules = contribModules();
+    const archives = extensionArchives();
     const countsKey = JSON.stringify(Object.entries(rowCounts).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
     if (this.instance && this.instance.key === key && this.instance.countsKey === countsKey) return this.instance;
     if (this.failure && this.failure.key === key && Date.now() - this.failure.at < RETRY_AFTER_MS) {
@@ -238,8 +238,8 @@ export class EmbeddedDatabase {
     try {
       const cached = await readMeta(snapshot);
       const opened =
-        (cached && (await this.openCached(snapshot, workDir, cached, modules, lap))) ||
-        (await this.loadFresh(files, snapshot, workDir, modules, lap));
+        (cached && (await this.openCached(snapshot, workDir, cached, archives, lap))) ||
+        (await this.loadFresh(files, snapshot, workDir, archives, lap));
       pg = opened.pg;
       meta = opened.meta;
       major = await serverMajor(pg);
@@ -281,14 +281,14 @@ export class EmbeddedDatabase {
     snapshot: string,
     workDir: string,
     meta: SnapshotMeta,
-    modules: Map<string, string>,
+    archives: Map<string, string>,
     lap: (name: string) => void,
   ): Promise<{ pg: PGliteInterface; meta: SnapshotMeta } | undefined> {
     let pg: PGliteInterface | undefined;
     try {
       await copyTree(snapshot, workDir);
       lap('copy');
-      pg = await openPglite(workDir, meta.extensions, modules);
+      pg = await openPglite(workDir, meta.extensions, archives);
       lap('start');
       await touchFile(`${snapshot}.json`);
       return { pg, meta };
@@ -307,17 +307,17 @@ export class EmbeddedDatabase {
     files: SchemaFile[],
     snapshot: string,
     workDir: string,
-    modules: Map<string, string>,
+    archives: Map<string, string>,
     lap: (name: string) => void,
   ): Promise<{ pg: PGliteInterface; meta: SnapshotMeta }> {
     await loadParser();
-    const script = buildLoadScript(files, new Set(['plpgsql', ...modules.keys()]));
+    const script = buildLoadScript(files, new Set(['plpgsql', ...archives.keys()]));
     lap('parse');
     const template = await this.ensureTemplate();
     lap('cluster');
     await copyTree(template, workDir);
     lap('copy');
-    const pg = await openPglite(workDir, script.extensions, modules);
+    const pg = await openPglite(workDir, script.extensions, archives);
     lap('start');
     try {
       const notes = await runScript(pg, script);
@@ -605,31 +605,42 @@ function pglite(): PgliteModule {
   return require('@electric-sql/pglite') as PgliteModule;
 }
 
-let versionCache: string | undefined;
+let filesCache: { version: string; extensions: string } | undefined;
 
-export function pgliteVersion(): string {
-  versionCache ??= (
-    JSON.parse(readFileSync(path.join(path.dirname(require.resolve('@electric-sql/pglite')), '..', 'package.json'), 'utf8')) as {
-      version: string;
-    }
-  ).version;
-  return versionCache;
-}
-
-let modulesCache: Map<string, string> | undefined;
-
-/** PGlite's bundled extensions: SQL name (`uuid-ossp`) → module under `@electric-sql/pglite/contrib/`. */
-export function contribModules(): Map<string, string> {
-  if (!modulesCache) {
-    modulesCache = new Map();
-    const dir = path.join(path.dirname(require.resolve('@electric-sql/pglite')), 'contrib');
-    for (const f of readdirSync(dir)) {
-      if (!f.endsWith('.cjs')) continue;
-      const mod = f.slice(0, -'.cjs'.length);
-      modulesCache.set(mod === 'uuid_ossp' ? 'uuid-ossp' : mod, mod);
+/**
+ * PGlite's version (it keys the cluster cache) and the folder of its extension archives: in the bundle, set
+ * by the build, which copies the archives to pglite-extensions/ beside it; in the tests, its package.
+ */
+function pgliteFiles(): { version: string; extensions: string } {
+  if (!filesCache) {
+    if (process.env.SQL_INSIGHT_PGLITE_VERSION) {
+      filesCache = { version: process.env.SQL_INSIGHT_PGLITE_VERSION, extensions: path.join(__dirname, 'pglite-extensions') };
+    } else {
+      const dist = path.dirname(require.resolve('@electric-sql/pglite'));
+      const pkg = JSON.parse(readFileSync(path.join(dist, '..', 'package.json'), 'utf8')) as { version: string };
+      filesCache = { version: pkg.version, extensions: dist };
     }
   }
-  return modulesCache;
+  return filesCache;
+}
+
+export function pgliteVersion(): string {
+  return pgliteFiles().version;
+}
+
+let archivesCache: Map<string, string> | undefined;
+
+/** PGlite's extensions: SQL name (`uuid-ossp`) → its archive. */
+export function extensionArchives(): Map<string, string> {
+  if (!archivesCache) {
+    const dir = pgliteFiles().extensions;
+    archivesCache = new Map(
+      readdirSync(dir)
+        .filter((f) => f.endsWith('.tar.gz'))
+        .map((f) => [f.slice(0, -'.tar.gz'.length), path.join(dir, f)]),
+    );
+  }
+  return archivesCache;
 }
 
 // Memory and durability, not planning: the planner reads none of these. PGlite's defaults (160 MB of shared
@@ -644,15 +655,16 @@ synchronous_commit = off
 full_page_writes = off
 `;
 
-async function openPglite(dataDir: string, extensions: string[], modules: Map<string, string>): Promise<PGliteInterface> {
+async function openPglite(dataDir: string, extensions: string[], archives: Map<string, string>): Promise<PGliteInterface> {
   // postgresql.auto.conf, read after initdb's postgresql.conf (PGlite's own option would replace that file).
   await fs.writeFile(path.join(dataDir, 'postgresql.auto.conf'), SERVER_SETTINGS);
-  const ext: Record<string, unknown> = {};
+  const ext: NonNullable<PGliteOptions['extensions']> = {};
   for (const name of extensions) {
-    const mod = modules.get(name);
-    if (mod) ext[mod] = (require(`@electric-sql/pglite/contrib/${mod}`) as Record<string, unknown>)[mod];
+    const archive = archives.get(name);
+    // What PGlite's own contrib modules are: a name and where the archive is.
+    if (archive) ext[name] = { name, setup: async () => ({ bundlePath: pathToFileURL(archive) }) };
   }
-  return pglite().PGlite.create({ dataDir, extensions: ext as PGliteOptions['extensions'] });
+  return pglite().PGlite.create({ dataDir, extensions: ext });
 }
 
 /** initdb in a child process (see pgliteInitdb.ts), next to this module in the bundle and in the tests' build. */

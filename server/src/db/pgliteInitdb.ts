@@ -1,7 +1,8 @@
 // Run as a child process (node pgliteInitdb.js <dataDir>): creates an empty PGlite cluster and exits.
 // initdb peaks at ~800 MB; in a process of its own that memory goes back to the system when it ends, where
 // the language server would keep most of it.
-import { PGlite } from '@electric-sql/pglite';
+// PGlite's CommonJS build: it finds its WebAssembly through __filename, which stays right when bundled.
+const { PGlite } = require('@electric-sql/pglite') as typeof import('@electric-sql/pglite');
 
 async function main(dataDir: string | undefined): Promise<void> {
   if (!dataDir) throw new Error('usage: pgliteInitdb <dataDir>');
