@@ -21,10 +21,22 @@ export interface SqlInsightSettings {
     tags: string[];
     /** Extra function names whose first argument is SQL, e.g. `db.execute`. */
     functions: string[];
+    /**
+     * The embedded engine (not SQL embedded in code): row counts by `table` or `schema.table`, turned into
+     * synthetic statistics.
+     */
+    rowCounts: Record<string, number>;
   };
   /** Where index fixes for embedded SQL go, relative to the workspace folder; empty means `migrations`. */
   migrationsDir: string;
+  /** `auto`: a configured server, else the embedded engine when schema files are found. */
+  database: DatabaseMode;
+  /** Globs (workspace-relative) of the schema files loaded into the embedded engine; empty: the usual places. */
+  schemaFiles: string[];
 }
+
+export type DatabaseMode = 'auto' | 'server' | 'embedded';
+const DATABASE_MODES: readonly DatabaseMode[] = ['auto', 'server', 'embedded'];
 
 export const DEFAULT_SETTINGS: SqlInsightSettings = {
   databaseUrl: '',
@@ -33,8 +45,10 @@ export const DEFAULT_SETTINGS: SqlInsightSettings = {
   lockTimeoutMs: 1_000,
   whatIf: { maxTableRows: 1_000_000 },
   index: { concurrently: true },
-  embedded: { tags: [], functions: [] },
+  embedded: { tags: [], functions: [], rowCounts: {} },
   migrationsDir: '',
+  database: 'auto',
+  schemaFiles: [],
 };
 
 /**
@@ -53,9 +67,21 @@ export function normalizeSettings(raw: unknown): SqlInsightSettings {
     lockTimeoutMs: num(r.lockTimeoutMs, DEFAULT_SETTINGS.lockTimeoutMs, 10),
     whatIf: { maxTableRows: num(whatIf.maxTableRows, DEFAULT_SETTINGS.whatIf.maxTableRows, 0) },
     index: { concurrently: bool(index.concurrently, DEFAULT_SETTINGS.index.concurrently) },
-    embedded: { tags: strings(embedded.tags), functions: strings(embedded.functions) },
+    embedded: { tags: strings(embedded.tags), functions: strings(embedded.functions), rowCounts: rowCounts(embedded.rowCounts) },
     migrationsDir: str(r.migrationsDir, DEFAULT_SETTINGS.migrationsDir).trim(),
+    database: DATABASE_MODES.find((m) => m === r.database) ?? DEFAULT_SETTINGS.database,
+    schemaFiles: strings(r.schemaFiles).map((g) => g.trim()),
   };
+}
+
+/** Keeps entries with a name and a finite count ≥ 0 (rounded down). */
+function rowCounts(v: unknown): Record<string, number> {
+  const out: Record<string, number> = {};
+  if (!isObject(v)) return out;
+  for (const [name, rows] of Object.entries(v)) {
+    if (name.trim() && typeof rows === 'number' && Number.isFinite(rows) && rows >= 0) out[name.trim()] = Math.floor(rows);
+  }
+  return out;
 }
 
 function isObject(v: unknown): v is Record<string, unknown> {
@@ -85,6 +111,12 @@ export interface StatusParams {
   database?: string;
   /** One sentence for the tooltip / output channel; never contains a password. */
   message: string;
+}
+
+/** What the client passes in `initialize`. */
+export interface InitializationOptions {
+  /** A folder the server may keep the embedded engine's databases in (the extension's global storage). */
+  storagePath?: string;
 }
 
 /** The section the server asks for with `workspace/configuration`. */

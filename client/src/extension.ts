@@ -6,6 +6,7 @@ import {
   connectionTarget,
   PASSWORDS_NOTIFICATION,
   STATUS_NOTIFICATION,
+  type InitializationOptions,
   type PasswordsParams,
   type StatusParams,
   type StoredPassword,
@@ -28,20 +29,30 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     run: { module, transport: TransportKind.ipc },
     debug: { module, transport: TransportKind.ipc, options: { execArgv: ['--nolazy', '--inspect=6019'] } },
   };
+  // Schema files of the embedded database (any SQL file: sqlInsight.schemaFiles may name any of them) and
+  // drizzle's journal, which orders its migrations.
+  const watchers = [
+    vscode.workspace.createFileSystemWatcher('**/*.sql'),
+    vscode.workspace.createFileSystemWatcher('**/meta/_journal.json'),
+  ];
   const clientOptions: LanguageClientOptions = {
     documentSelector: ['sql', 'typescript', 'typescriptreact', 'javascript', 'javascriptreact'].flatMap((language) => [
       { scheme: 'file', language },
       { scheme: 'untitled', language },
     ]),
     outputChannel: output,
-    synchronize: { configurationSection: 'sqlInsight' },
+    synchronize: { configurationSection: 'sqlInsight', fileEvents: watchers },
     // A function, so that a restarted server gets the passwords stored since.
-    initializationOptions: (): PasswordsParams => ({ passwords: [...passwords].map(([target, password]) => ({ target, password })) }),
+    initializationOptions: (): PasswordsParams & InitializationOptions => ({
+      passwords: [...passwords].map(([target, password]) => ({ target, password })),
+      storagePath: context.globalStorageUri.fsPath,
+    }),
   };
   client = new LanguageClient('sqlInsight', 'SQL Insight', serverOptions, clientOptions);
   context.subscriptions.push(
     output,
     status,
+    ...watchers,
     client.onNotification(STATUS_NOTIFICATION, (p: StatusParams) => showStatus(status, p)),
     vscode.commands.registerCommand('sqlInsight.showOutput', () => output.show(true)),
     vscode.commands.registerCommand('sqlInsight.restartServer', async () => {

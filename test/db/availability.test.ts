@@ -4,7 +4,7 @@ import * as assert from 'assert';
 import type { StatusParams } from '../../common/protocol';
 import type { CallContext, IndexCandidate, PlanRequest } from '../../server/src/core/ports';
 import { PgPlanner, resolveConnection } from '../../server/src/db/pgPlanner';
-import { createTestDatabase, type TestDatabase } from '../helpers/testDb';
+import { createTestDatabase, requireServer, type TestDatabase } from '../helpers/testDb';
 import { TcpProxy, settingsFor, silentServer, viaPort } from './support';
 
 const SELECT: PlanRequest = { sql: 'SELECT * FROM t WHERE id = 1', paramCount: 0 };
@@ -89,6 +89,7 @@ describe('db: PgPlanner availability', function () {
     let db: TestDatabase;
     let proxy: TcpProxy;
 
+    before(requireServer);
     before(async () => {
       db = await createTestDatabase('avail', 'CREATE TABLE t (id int PRIMARY KEY); INSERT INTO t SELECT generate_series(1, 100);');
     });

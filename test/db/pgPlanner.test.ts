@@ -5,7 +5,7 @@ import { Client } from 'pg';
 import { planNodes, type PlanNode } from '../../server/src/core/plan';
 import type { CallContext, ExplainResult, IndexCandidate, WhatIfResult } from '../../server/src/core/ports';
 import { PgPlanner, resolveConnection } from '../../server/src/db/pgPlanner';
-import { createShopDatabase, type TestDatabase } from '../helpers/testDb';
+import { createShopDatabase, requireServer, type TestDatabase } from '../helpers/testDb';
 import { settingsFor, viaPort, waitFor } from './support';
 
 function assertPlan(r: ExplainResult): Extract<ExplainResult, { kind: 'plan' }> {
@@ -31,6 +31,7 @@ describe('db: PgPlanner on PostgreSQL', function () {
   const exists = async (regclass: string): Promise<boolean> =>
     (await db.query<{ ok: boolean }>('SELECT to_regclass($1) IS NOT NULL AS ok', [regclass]))[0].ok;
 
+  before(requireServer);
   before(async () => {
     db = await createShopDatabase('planner');
     ctx = { settings: settingsFor(db.url) };

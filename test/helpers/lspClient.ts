@@ -120,6 +120,22 @@ export class LspClient {
     return this.waitFor('status', predicate);
   }
 
+  /** New settings, announced as VS Code does (the server pulls them again). */
+  async changeSettings(settings: Record<string, unknown> | null): Promise<void> {
+    this.settings = settings;
+    await this.connection.sendNotification('workspace/didChangeConfiguration', { settings: null });
+  }
+
+  /** What the client's file watcher reports. Types: 1 created, 2 changed, 3 deleted. */
+  async filesChanged(changes: { uri: string; type: 1 | 2 | 3 }[]): Promise<void> {
+    await this.connection.sendNotification('workspace/didChangeWatchedFiles', { changes });
+  }
+
+  /** The server's process id (for measurements). */
+  get pid(): number {
+    return this.proc.pid as number;
+  }
+
   hover(uri: string, line: number, character: number): Promise<Hover | null> {
     return this.connection.sendRequest('textDocument/hover', { textDocument: { uri }, position: { line, character } });
   }

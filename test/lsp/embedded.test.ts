@@ -8,7 +8,7 @@ import * as path from 'node:path';
 import type { CreateFile, Diagnostic, TextDocumentEdit } from 'vscode-languageserver-protocol';
 import { parseExpectations } from '../rules/fixtures.test';
 import { languageIdOf, LspClient, textAt } from '../helpers/lspClient';
-import { createShopDatabase, type TestDatabase } from '../helpers/testDb';
+import { createShopDatabase, requireServer, type TestDatabase } from '../helpers/testDb';
 
 const ROOT = path.resolve(__dirname, '../../../test/fixtures/embedded');
 const WORKSPACE = 'file:///workspace/app';
@@ -18,6 +18,7 @@ describe('SQL embedded in JS/TS, per library, over stdio against PostgreSQL', fu
   let db: TestDatabase;
   let client: LspClient;
 
+  before(requireServer);
   before(async () => {
     db = await createShopDatabase('embedded');
     client = await LspClient.start({ settings: { databaseUrl: db.url }, workspaceFolders: [WORKSPACE] });

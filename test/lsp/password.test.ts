@@ -4,7 +4,7 @@ import * as assert from 'node:assert/strict';
 import { connectionTarget, PASSWORDS_NOTIFICATION } from '../../common/protocol';
 import { LspClient } from '../helpers/lspClient';
 import { startPasswordProxy, type PasswordProxy } from '../helpers/passwordProxy';
-import { adminUrl, createShopDatabase, type TestDatabase } from '../helpers/testDb';
+import { adminUrl, createShopDatabase, requireServer, type TestDatabase } from '../helpers/testDb';
 
 describe('database passwords from the client', function () {
   this.timeout(60_000);
@@ -14,6 +14,7 @@ describe('database passwords from the client', function () {
   let url: string;
   const query = 'SELECT * FROM orders WHERE customer_id = 1;';
 
+  before(requireServer);
   before(async () => {
     db = await createShopDatabase('pw');
     const admin = new URL(adminUrl());

@@ -2,13 +2,14 @@
 import * as assert from 'node:assert/strict';
 import type { Diagnostic } from 'vscode-languageserver-protocol';
 import { LspClient, messageOf, textAt } from '../helpers/lspClient';
-import { createShopDatabase, type TestDatabase } from '../helpers/testDb';
+import { createShopDatabase, requireServer, type TestDatabase } from '../helpers/testDb';
 
 describe('language server over stdio against PostgreSQL', function () {
   this.timeout(60_000);
   let db: TestDatabase;
   let client: LspClient;
 
+  before(requireServer);
   before(async () => {
     db = await createShopDatabase('lsp');
     client = await LspClient.start({ settings: { databaseUrl: db.url } });
@@ -176,6 +177,7 @@ describe('language server without a reachable database', function () {
   });
 
   it('treats a null configuration answer as not set and uses DATABASE_URL', async function () {
+    await requireServer.call(this);
     const db = await createShopDatabase('nullcfg');
     const client = await LspClient.start({ settings: null, env: { ...process.env, DATABASE_URL: db.url } });
     try {

@@ -9,7 +9,7 @@ import { normalizeSettings } from '../../common/protocol';
 import { PgPlanner, resolveConnection } from '../../server/src/db/pgPlanner';
 import { createSqlInsightService } from '../../server/src/core/service';
 import { LineIndex } from '../../server/src/core/positions';
-import { createShopDatabase, type TestDatabase } from '../helpers/testDb';
+import { createShopDatabase, requireServer, type TestDatabase } from '../helpers/testDb';
 
 const ROOT = path.resolve(__dirname, '../../../test/fixtures/rules');
 
@@ -50,6 +50,7 @@ describe('rule fixtures against PostgreSQL', function () {
   const service = createSqlInsightService();
   const settings = normalizeSettings({});
 
+  before(requireServer);
   before(async () => {
     db = await createShopDatabase('fixtures');
     planner = new PgPlanner(resolveConnection({ ...settings, databaseUrl: db.url }, {}));

@@ -20,6 +20,14 @@ export function planMarkdown(result: Extract<ExplainResult, { kind: 'plan' }>, n
     const params = result.paramTypes.map((t, i) => `$${i + 1} ${t}`).join(', ');
     parts.push(`*Generic plan* (parameters not bound${params ? `: ${params}` : ''}).`);
   }
+  if (result.statistics === 'synthetic') {
+    parts.push('*Embedded database*: estimates are synthetic (sqlInsight.embedded.rowCounts); the tables hold no rows.');
+  } else if (result.statistics === 'none') {
+    parts.push(
+      '*Embedded database*: the tables are empty, so rows and costs say nothing about size; ' +
+        'give row counts in sqlInsight.embedded.rowCounts for size findings.',
+    );
+  }
   for (const note of notes) parts.push(note);
   parts.push('```text\n' + planTree(root).join('\n') + '\n```');
   return parts.join('\n\n');

@@ -28,6 +28,11 @@ export type ExplainResult =
       paramTypes: string[];
       /** Server major version, e.g. 15. */
       serverVersion: number;
+      /**
+       * Where the row estimates come from: `real` (absent) a database with data, `synthetic` statistics made
+       * from configured row counts, `none` empty tables (the embedded engine), whose sizes mean nothing.
+       */
+      statistics?: PlanStatistics;
     }
   | {
       kind: 'error';
@@ -39,6 +44,8 @@ export type ExplainResult =
       hint?: string;
     }
   | { kind: 'unavailable'; reason: string };
+
+export type PlanStatistics = 'real' | 'synthetic' | 'none';
 
 export interface ColumnInfo {
   name: string;

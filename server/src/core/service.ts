@@ -189,6 +189,7 @@ async function doValidation(
         plan: res.plan,
         settings,
         relation: (t) => relations.get(relationKey({ schema: t.schema, name: t.relname })),
+        statistics: res.statistics,
       });
       for (const f of found) {
         if (f.table && explained.has(f.table)) continue;

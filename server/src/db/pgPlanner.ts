@@ -1,25 +1,36 @@
 // The core's Planner over node-postgres. Everything here is built so that planning can never change the
 // user's database: read-only transactions that are always rolled back, user SQL only through the extended
 // protocol (one statement, no smuggled COMMIT), timeouts on both sides, and server-side cancellation.
-import { performance } from 'perf_hooks';
 import { DatabaseError, Pool, type PoolClient } from 'pg';
 import type { ConnectionState, SqlInsightSettings, StatusParams } from '../../../common/protocol';
-import { indexesUsed, type PlanNode } from '../core/plan';
+import { indexesUsed } from '../core/plan';
 import {
   relationKey,
   type CallContext,
   type ExplainResult,
   type IndexCandidate,
-  type IndexInfo,
   type Planner,
   type PlanRequest,
   type QualifiedName,
   type RelationInfo,
   type WhatIfResult,
 } from '../core/ports';
+import { describable, lookUpRelations } from './catalog';
 import { maskSecrets, resolveConnection, type ResolvedConnection } from './connection';
+import {
+  dbFailure,
+  describeTimeout,
+  indexNames,
+  planFailure,
+  planStatement,
+  PLAIN_CREATE_INDEX,
+  proven,
+  unproven,
+  usesAny,
+  type PlanEnv,
+} from './explain';
 import { CancelledError, ConnectionLostError, Session, timeoutSetting } from './session';
-import { errorPositionToOffset, quoteIdent, quoteQualified } from './sqlText';
+import { quoteIdent, quoteQualified } from './sqlText';
 
 export { maskSecrets, resolveConnection } from './connection';
 export type { ConnectionSource, ResolvedConnection } from './connection';
@@ -54,11 +65,7 @@ interface ServerInfo {
   positionsInBytes: boolean;
 }
 
-const EXPLAIN_OPTIONS = 'FORMAT JSON, VERBOSE, SUMMARY';
 const FALLBACK = Symbol('fallback');
-
-// `CREATE [UNIQUE] INDEX` but not CONCURRENTLY (which cannot run in a transaction and would not roll back).
-const PLAIN_CREATE_INDEX = /^\s*CREATE\s+(UNIQUE\s+)?INDEX\s+(?!CONCURRENTLY\b)/i;
 
 export class PgPlanner implements Planner {
   private readonly pool?: Pool;
@@ -159,22 +166,12 @@ export class PgPlanner implements Planner {
   }
 
   async describeRelations(names: QualifiedName[], ctx: CallContext): Promise<Map<string, RelationInfo>> {
-    const result = new Map<string, RelationInfo>();
-    // Empty identifiers cannot be quoted ("" is a syntax error for to_regclass) and name nothing anyway.
-    const wanted = names.filter((n) => n.name !== '' && n.schema !== '');
-    if (wanted.length === 0) return result;
+    const wanted = describable(names);
+    if (wanted.length === 0) return new Map();
     const out = await this.withSession(ctx, ctx.settings.statementTimeoutMs, (s) =>
-      s.transaction('READ ONLY', ctx.settings, async () => {
-        const r = await s.run<DescribeRow>(DESCRIBE_SQL, { values: [wanted.map(quoteQualified)] });
-        return r.rows;
-      }),
+      s.transaction('READ ONLY', ctx.settings, () => lookUpRelations(s, wanted)),
     );
-    if (!out.ok) return result;
-    for (const row of out.value) {
-      const input = wanted[row.ord - 1];
-      if (input) result.set(relationKey(input), toRelationInfo(row));
-    }
-    return result;
+    return out.ok ? out.value : new Map();
   }
 
   async whatIf(req: PlanRequest, candidate: IndexCandidate, ctx: CallContext): Promise<WhatIfResult> {
@@ -307,80 +304,22 @@ export class PgPlanner implements Planner {
   // ---- planning ----
 
   /** Plans `req` inside the caller's transaction. Prepared statement names are added to `prepared`. */
-  private async plan(s: Session, server: ServerInfo, req: PlanRequest, prepared: string[]): Promise<ExplainResult> {
-    if (req.paramCount <= 0) {
-      return this.runExplain(s, server, `EXPLAIN (${EXPLAIN_OPTIONS}) `, req.sql, req.sql, false, []);
-    }
-    // The statement is prepared even on 16+, where it is only needed for the inferred parameter types.
-    const name = `sql_insight_${process.pid}_${++this.statementCounter}`;
-    const preparePrefix = `PREPARE ${name} AS `;
-    // Without this, EXECUTE with NULLs would be planned as a custom plan for those NULLs ("One-Time Filter: false").
-    await s.run('SET LOCAL plan_cache_mode = force_generic_plan');
-    try {
-      await s.run(preparePrefix + req.sql, { extended: true });
-    } catch (e) {
-      return this.statementError(e, server, { prefixChars: preparePrefix.length, sql: req.sql });
-    }
-    prepared.push(name);
-    const typesRow = await s.run<{ types: string[] | null }>(
-      'SELECT parameter_types::text[] AS types FROM pg_prepared_statements WHERE name = $1',
-      { values: [name] },
-    );
-    const types = typesRow.rows[0]?.types ?? [];
-    if (server.major >= 16) {
-      return this.runExplain(s, server, `EXPLAIN (GENERIC_PLAN, ${EXPLAIN_OPTIONS}) `, req.sql, req.sql, true, types);
-    }
-    const args = types.length > 0 ? `(${types.map(() => 'NULL').join(', ')})` : '';
-    return this.runExplain(s, server, `EXPLAIN (${EXPLAIN_OPTIONS}) EXECUTE ${name}${args}`, '', undefined, true, types);
+  private plan(s: Session, server: ServerInfo, req: PlanRequest, prepared: string[]): Promise<ExplainResult> {
+    return planStatement(s, this.planEnv(server), req, prepared);
   }
 
-  private async runExplain(
-    s: Session,
-    server: ServerInfo,
-    prefix: string,
-    userSql: string,
-    /** The original SQL when `userSql` is it (for error positions); undefined when the text holds no user SQL. */
-    originalSql: string | undefined,
-    generic: boolean,
-    paramTypes: string[],
-  ): Promise<ExplainResult> {
-    const started = performance.now();
-    let rows: Array<Record<string, unknown>>;
-    try {
-      rows = (await s.run(prefix + userSql, { extended: true })).rows;
-    } catch (e) {
-      return this.statementError(e, server, originalSql === undefined ? undefined : { prefixChars: prefix.length, sql: originalSql });
-    }
-    const elapsedMs = performance.now() - started;
-    const doc = rows[0]?.['QUERY PLAN'];
-    const top = Array.isArray(doc) ? (doc[0] as { Plan?: PlanNode; 'Planning Time'?: number } | undefined) : undefined;
-    if (!top?.Plan) return { kind: 'unavailable', reason: 'EXPLAIN returned no plan' };
-    const result: ExplainResult = {
-      kind: 'plan',
-      plan: top.Plan,
-      elapsedMs,
-      generic,
-      paramTypes,
-      serverVersion: server.major,
+  private readonly errorEnv = {
+    isDbError: (e: unknown): e is DatabaseError => e instanceof DatabaseError,
+    mask: (text: string) => this.mask(text),
+  };
+
+  private planEnv(server: ServerInfo): PlanEnv {
+    return {
+      major: server.major,
+      positionsInBytes: server.positionsInBytes,
+      ...this.errorEnv,
+      statementName: () => `sql_insight_${process.pid}_${++this.statementCounter}`,
     };
-    if (typeof top['Planning Time'] === 'number') result.planningTimeMs = top['Planning Time'];
-    return result;
-  }
-
-  /** Turns a statement's database error into data; connection trouble and cancellation are rethrown. */
-  private statementError(e: unknown, server: ServerInfo, mapping?: { prefixChars: number; sql: string }): ExplainResult {
-    if (!(e instanceof DatabaseError)) throw e;
-    const timeout = describeTimeout(e);
-    if (timeout) return { kind: 'unavailable', reason: timeout };
-    const out: ExplainResult = { kind: 'error', message: this.mask(e.message) };
-    if (e.code) out.sqlState = e.code;
-    if (e.detail) out.detail = this.mask(e.detail);
-    if (e.hint) out.hint = this.mask(e.hint);
-    if (mapping) {
-      const pos = errorPositionToOffset(e.position, mapping.prefixChars, mapping.sql, server.positionsInBytes);
-      if (pos !== undefined) out.position = pos;
-    }
-    return out;
   }
 
   /** PREPARE is not transactional: statements outlive the ROLLBACK and are removed here, after it. */
@@ -466,7 +405,7 @@ export class PgPlanner implements Planner {
         return proven(before.plan, after.plan, used, 'hypopg');
       });
     } catch (e) {
-      const reason = dbFailure(e, 'the hypothetical index could not be evaluated', this.mask.bind(this));
+      const reason = dbFailure(e, 'the hypothetical index could not be evaluated', this.errorEnv);
       return unproven(reason);
     } finally {
       await this.deallocate(s, prepared);
@@ -525,63 +464,29 @@ export class PgPlanner implements Planner {
         if (before.kind !== 'plan') return planFailure(before);
         await s.run('ROLLBACK TO SAVEPOINT sql_insight_before');
 
-        const existing = await this.indexNames(s, rel.oid);
+        const existing = await indexNames(s, rel.oid);
         try {
           await s.run(candidate.sql, { extended: true });
           // Expression and partial indexes are only costed well with statistics for them.
           if (candidate.needsRealBuild) await s.run(`ANALYZE ${table}`, { extended: true });
         } catch (e) {
-          return unproven(dbFailure(e, 'building the index failed', this.mask.bind(this)));
+          return unproven(dbFailure(e, 'building the index failed', this.errorEnv));
         }
         await s.run('SET LOCAL transaction_read_only = on');
-        const added = (await this.indexNames(s, rel.oid)).filter((n) => !existing.includes(n));
+        const added = (await indexNames(s, rel.oid)).filter((n) => !existing.includes(n));
         const after = await this.plan(s, server, req, prepared);
         if (after.kind !== 'plan') return planFailure(after);
-        const used = indexesUsed(after.plan).some((n) => added.includes(n));
-        return proven(before.plan, after.plan, used, 'rollback');
+        return proven(before.plan, after.plan, usesAny(after.plan, added), 'rollback');
       });
     } catch (e) {
-      return unproven(dbFailure(e, 'the index could not be evaluated', this.mask.bind(this)));
+      return unproven(dbFailure(e, 'the index could not be evaluated', this.errorEnv));
     } finally {
       await this.deallocate(s, prepared);
     }
   }
-
-  private async indexNames(s: Session, tableOid: string): Promise<string[]> {
-    const r = await s.run<{ name: string }>(
-      'SELECT c.relname AS name FROM pg_index x JOIN pg_class c ON c.oid = x.indexrelid WHERE x.indrelid = $1::oid',
-      { values: [tableOid] },
-    );
-    return r.rows.map((row) => row.name);
-  }
 }
 
 // ---- helpers ----
-
-function proven(before: PlanNode, after: PlanNode, used: boolean, method: 'hypopg' | 'rollback'): WhatIfResult {
-  return { kind: 'proven', before: before['Total Cost'], after: after['Total Cost'], used, method };
-}
-
-function unproven(reason: string): WhatIfResult {
-  return { kind: 'unproven', reason };
-}
-
-function planFailure(r: Exclude<ExplainResult, { kind: 'plan' }>): WhatIfResult {
-  return unproven(r.kind === 'error' ? `the statement could not be planned: ${r.message}` : r.reason);
-}
-
-/** A reason for a database error; connection trouble and cancellation are rethrown for withSession. */
-function dbFailure(e: unknown, what: string, mask: (s: string) => string): string {
-  if (!(e instanceof DatabaseError)) throw e;
-  return `${what}: ${describeTimeout(e) ?? mask(e.message)}`;
-}
-
-function describeTimeout(e: DatabaseError): string | undefined {
-  if (e.code === '57014') return 'statement_timeout was reached (sqlInsight.statementTimeoutMs)';
-  if (e.code === '55P03') return 'a lock was not granted within lock_timeout (sqlInsight.lockTimeoutMs)';
-  if (e.code === '40P01') return 'deadlock detected';
-  return undefined;
-}
 
 function errorMessage(e: unknown): string {
   if (e instanceof AggregateError && e.errors.length > 0) {
@@ -623,85 +528,4 @@ class Slots {
     if (next) next();
     else this.free++;
   }
-}
-
-// ---- describeRelations ----
-
-interface DescribeRow {
-  ord: number;
-  schema: string;
-  name: string;
-  kind: string;
-  reltuples: number;
-  relpages: number;
-  columns: Array<{ name: string; type: string; notNull: boolean }>;
-  indexes: Array<Omit<IndexInfo, 'keyColumns' | 'keyDefs'> & { keyColumns: (string | null)[] | null; keyDefs: string[] | null }>;
-}
-
-// One round trip for all names. The names arrive as quoted identifiers, so to_regclass resolves exactly
-// what SQL would (unqualified names through search_path) and never fails on odd characters.
-const DESCRIBE_SQL = `
-WITH input AS (
-  SELECT i.ord::int AS ord, to_regclass(i.ref) AS oid
-  FROM unnest($1::text[]) WITH ORDINALITY AS i(ref, ord)
-)
-SELECT i.ord,
-       n.nspname AS schema,
-       c.relname AS name,
-       c.relkind::text AS kind,
-       c.reltuples::float8 AS reltuples,
-       c.relpages::int AS relpages,
-       COALESCE((
-         SELECT json_agg(json_build_object(
-                  'name', a.attname,
-                  'type', format_type(a.atttypid, a.atttypmod),
-                  'notNull', a.attnotnull) ORDER BY a.attnum)
-         FROM pg_attribute a
-         WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
-       ), '[]'::json) AS columns,
-       COALESCE((
-         SELECT json_agg(json_build_object(
-                  'name', ic.relname,
-                  'unique', x.indisunique,
-                  'primary', x.indisprimary,
-                  'method', am.amname,
-                  'keyColumns', (
-                    SELECT json_agg(a.attname ORDER BY k.n)
-                    FROM unnest(x.indkey::int2[]) WITH ORDINALITY AS k(attnum, n)
-                    LEFT JOIN pg_attribute a ON a.attrelid = x.indrelid AND a.attnum = k.attnum AND k.attnum <> 0
-                    WHERE k.n <= x.indnkeyatts),
-                  'keyDefs', (
-                    SELECT json_agg(pg_get_indexdef(x.indexrelid, k.n, true) ORDER BY k.n)
-                    FROM generate_series(1, x.indnkeyatts::int) AS k(n)),
-                  'predicate', pg_get_expr(x.indpred, x.indrelid, true),
-                  'definition', pg_get_indexdef(x.indexrelid)) ORDER BY ic.relname)
-         FROM pg_index x
-         JOIN pg_class ic ON ic.oid = x.indexrelid
-         JOIN pg_am am ON am.oid = ic.relam
-         WHERE x.indrelid = c.oid
-       ), '[]'::json) AS indexes
-FROM input i
-JOIN pg_class c ON c.oid = i.oid
-JOIN pg_namespace n ON n.oid = c.relnamespace
-ORDER BY i.ord`;
-
-function toRelationInfo(row: DescribeRow): RelationInfo {
-  return {
-    schema: row.schema,
-    name: row.name,
-    kind: row.kind,
-    reltuples: row.reltuples,
-    relpages: row.relpages,
-    columns: row.columns.map((c) => ({ name: c.name, type: c.type, notNull: c.notNull })),
-    indexes: row.indexes.map((x) => ({
-      name: x.name,
-      unique: x.unique,
-      primary: x.primary,
-      method: x.method,
-      keyColumns: x.keyColumns ?? [],
-      keyDefs: x.keyDefs ?? [],
-      predicate: x.predicate ?? null,
-      definition: x.definition,
-    })),
-  };
 }

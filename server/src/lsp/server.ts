@@ -10,15 +10,18 @@ import {
   type InitializeResult,
 } from 'vscode-languageserver/node';
 import { TextDocument } from 'vscode-languageserver-textdocument';
+import { fileURLToPath } from 'url';
 import {
   CONFIGURATION_SECTION,
   normalizePasswords,
   normalizeSettings,
   PASSWORDS_NOTIFICATION,
   STATUS_NOTIFICATION,
+  type InitializationOptions,
   type SqlInsightSettings,
   type StatusParams,
 } from '../../../common/protocol';
+import type { Diagnostic } from '../core/types';
 import { createSqlInsightService, type DocumentAnalysis } from '../core/service';
 import { Databases } from './databases';
 
@@ -33,7 +36,24 @@ export function startServer(connection: Connection = createConnection(ProposedFe
     else if (level === 'warn') connection.console.warn(line);
     else connection.console.log(line);
   };
-  const databases = new Databases((status: StatusParams) => void connection.sendNotification(STATUS_NOTIFICATION, status), log);
+  // The embedded engine's notes on schema files (by path), published together with the file's own diagnostics.
+  const schemaNotes = new Map<string, Diagnostic[]>();
+  const publish = (uri: string, diagnostics: Diagnostic[], version?: number): Promise<void> =>
+    connection.sendDiagnostics({ uri, version, diagnostics: [...diagnostics, ...(schemaNotes.get(pathOf(uri)) ?? [])] });
+  const databases = new Databases(
+    (status: StatusParams) => void connection.sendNotification(STATUS_NOTIFICATION, status),
+    log,
+    (notes) => {
+      for (const [uri, list] of notes) {
+        const key = pathOf(uri);
+        if (list.length > 0) schemaNotes.set(key, list);
+        else schemaNotes.delete(key);
+        const open = documents.all().find((d) => pathOf(d.uri) === key)?.uri ?? uri;
+        const analysis = analyses.get(open);
+        void publish(open, analysis?.diagnostics ?? [], analysis?.document.version);
+      }
+    },
+  );
   let canPullConfiguration = false;
   let workspaceFolders: string[] = [];
 
@@ -42,6 +62,8 @@ export function startServer(connection: Connection = createConnection(ProposedFe
     workspaceFolders = (params.workspaceFolders ?? []).map((f) => f.uri);
     if (workspaceFolders.length === 0 && params.rootUri) workspaceFolders = [params.rootUri];
     databases.setPasswords(normalizePasswords(params.initializationOptions));
+    const init = (params.initializationOptions ?? {}) as InitializationOptions;
+    if (typeof init.storagePath === 'string' && init.storagePath) databases.storagePath = init.storagePath;
     return {
       capabilities: {
         textDocumentSync: { openClose: true, change: TextDocumentSyncKind.Incremental, save: { includeText: false } },
@@ -72,6 +94,13 @@ export function startServer(connection: Connection = createConnection(ProposedFe
       .sort((a, b) => b.length - a.length)[0];
   }
 
+  /** The planner for a document: a configured server, or the embedded engine of its folder (the only one, for untitled documents). */
+  function plannerFor(settings: SqlInsightSettings, uri: string) {
+    const folder = folderOf(uri) ?? (workspaceFolders.length === 1 ? workspaceFolders[0] : undefined);
+    const root = folder === undefined ? undefined : pathOf(folder);
+    return databases.plannerFor(settings, root === folder ? undefined : root);
+  }
+
   async function settingsFor(uri: string): Promise<SqlInsightSettings> {
     if (!canPullConfiguration) return normalizeSettings(undefined);
     try {
@@ -90,14 +119,14 @@ export function startServer(connection: Connection = createConnection(ProposedFe
     const started = Date.now();
     try {
       const settings = await settingsFor(doc.uri);
-      const planner = databases.plannerFor(settings);
+      const planner = await plannerFor(settings, doc.uri);
       const parsed = await service.parse(doc, settings);
       const analysis = await service.doValidation(parsed, planner, settings, controller.signal);
       // Drop results for a document that moved on (or closed) while we were planning.
       const current = documents.get(doc.uri);
       if (controller.signal.aborted || !current || current.version !== parsed.version) return;
       analyses.set(doc.uri, analysis);
-      await connection.sendDiagnostics({ uri: doc.uri, version: parsed.version, diagnostics: analysis.diagnostics });
+      await publish(doc.uri, analysis.diagnostics, parsed.version);
       const planned = analysis.results.filter((r) => r.explain?.kind === 'plan').length;
       log('info', `${doc.uri}: ${parsed.statements.length} statements, ${planned} planned, ${analysis.diagnostics.length} diagnostics in ${Date.now() - started} ms`);
       if (planner && analysis.findings.size > 0) void service.proveFixes(analysis, planner, settings);
@@ -113,7 +142,7 @@ export function startServer(connection: Connection = createConnection(ProposedFe
   documents.onDidClose((e) => {
     running.get(e.document.uri)?.abort();
     analyses.delete(e.document.uri);
-    void connection.sendDiagnostics({ uri: e.document.uri, diagnostics: [] });
+    void publish(e.document.uri, []);
   });
   connection.onDidChangeConfiguration(() => {
     for (const doc of documents.all()) void validate(doc);
@@ -121,6 +150,9 @@ export function startServer(connection: Connection = createConnection(ProposedFe
   connection.onNotification(PASSWORDS_NOTIFICATION, (params: unknown) => {
     databases.setPasswords(normalizePasswords(params));
     for (const doc of documents.all()) void validate(doc);
+  });
+  connection.onDidChangeWatchedFiles((params) => {
+    if (databases.filesChanged(params.changes.map((c) => c.uri))) for (const doc of documents.all()) void validate(doc);
   });
 
   connection.onHover((params) => {
@@ -148,7 +180,7 @@ export function startServer(connection: Connection = createConnection(ProposedFe
         message: typeof d.message === 'string' ? d.message : d.message.value,
         data: d.data as { findingId: string } | undefined,
       }));
-      return await service.doCodeActions(analysis, params.range, diagnostics, databases.plannerFor(settings), settings, {
+      return await service.doCodeActions(analysis, params.range, diagnostics, await plannerFor(settings, params.textDocument.uri), settings, {
         workspaceFolder: folderOf(params.textDocument.uri),
         now: new Date(),
       });
@@ -165,4 +197,13 @@ export function startServer(connection: Connection = createConnection(ProposedFe
 
   documents.listen(connection);
   connection.listen();
+}
+
+/** A file URI as a path, so that two spellings of one file's URI meet; other URIs as they are. */
+function pathOf(uri: string): string {
+  try {
+    return fileURLToPath(uri);
+  } catch {
+    return uri;
+  }
 }

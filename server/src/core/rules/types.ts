@@ -3,7 +3,7 @@ import type { SqlInsightSettings } from '../../../../common/protocol';
 import type { Span, TableRef } from '../ast';
 import type { ParsedStatement } from '../document';
 import type { PlanNode } from '../plan';
-import type { IndexCandidate, RelationInfo } from '../ports';
+import type { IndexCandidate, PlanStatistics, RelationInfo } from '../ports';
 import type { Severity } from '../types';
 
 export interface RuleContext {
@@ -12,6 +12,8 @@ export interface RuleContext {
   settings: SqlInsightSettings;
   /** Catalog facts for a table reference, if the database knows it. */
   relation(table: TableRef): RelationInfo | undefined;
+  /** Where the plan's row estimates come from; absent means a real database. */
+  statistics?: PlanStatistics;
 }
 
 /** An index that would fix a finding, to be proven by a what-if before it is offered. */
