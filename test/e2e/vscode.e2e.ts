@@ -101,7 +101,7 @@ describe('SQL Insight in VS Code (code-server + Chromium)', function () {
       await page?.close();
     });
 
-    it('passes inside VS Code: diagnostics, hover, quick fix, settings, TypeScript, password', async function () {
+    it('passes inside VS Code: diagnostics, hover, quick fix, settings, TypeScript, password, embedded engine', async function () {
       this.timeout(600_000);
       page = await browser.newPage();
       const hostLog = path.join(RUN, 'extension-host-suite.log');

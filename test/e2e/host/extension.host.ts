@@ -1,5 +1,6 @@
 // Runs inside VS Code's extension host (code-server), against the extension as installed from the .vsix and a
-// fixture workspace whose .vscode/settings.json points at a real database. Waits for diagnostics events.
+// fixture workspace whose .vscode/settings.json points at a real database (and, last, at the embedded engine).
+// Waits for diagnostics events.
 import * as assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import * as path from 'node:path';
@@ -143,5 +144,34 @@ describe('SQL Insight inside VS Code', function () {
     await vscode.commands.executeCommand('sqlInsight.restartServer');
     await gone;
     await diagnostics(uri, has('seq-scan-large-table'), 'the plan-based warning from the restarted server, with the stored password');
+  });
+
+  it('plans against the embedded engine (PGlite) loaded with the workspace schema, and sizes it from row counts', async () => {
+    // The schema only: the packaged PGlite creates its cluster, loads this file and plans on empty tables.
+    await vscode.workspace.fs.writeFile(
+      file('db/structure.sql'),
+      Buffer.from(
+        'CREATE TABLE customers (id bigint PRIMARY KEY, email varchar(255) NOT NULL, name text NOT NULL);\n' +
+          'CREATE INDEX customers_email_idx ON customers (email);\n' +
+          'CREATE TABLE orders (id bigint PRIMARY KEY, customer_id bigint NOT NULL REFERENCES customers (id),\n' +
+          '  status text NOT NULL, total numeric(12,2) NOT NULL, created_at timestamptz NOT NULL);\n',
+      ),
+    );
+    const orders = file('queries/orders.sql');
+    const customers = file('queries/customers.sql');
+    await vscode.window.showTextDocument(orders);
+    await settings().update('database', 'embedded', vscode.ConfigurationTarget.Workspace);
+    await diagnostics(orders, hasNot('seq-scan-large-table'), 'no size finding on the empty embedded tables', 120_000);
+    await vscode.window.showTextDocument(customers);
+    const [wrapped] = (await diagnostics(customers, has('function-on-indexed-column'), 'the structural finding from the embedded engine', 120_000)).filter(
+      (d) => codeOf(d) === 'function-on-indexed-column',
+    );
+    assert.match(await hoverText(customers, wrapped.range.start), /the tables are empty/);
+
+    await settings().update('embedded.rowCounts', { orders: 5_000_000 }, vscode.ConfigurationTarget.Workspace);
+    await diagnostics(orders, has('seq-scan-large-table'), 'the full-scan warning once orders has a synthetic size', 120_000);
+    const [scan] = vscode.languages.getDiagnostics(orders).filter((d) => codeOf(d) === 'seq-scan-large-table');
+    assert.match(scan.message, /~5,000,000 rows/);
+    assert.match(await hoverText(orders, scan.range.start), /estimates are synthetic \(sqlInsight\.embedded\.rowCounts\)/);
   });
 });
