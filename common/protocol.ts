@@ -33,10 +33,21 @@ export interface SqlInsightSettings {
   database: DatabaseMode;
   /** Globs (workspace-relative) of the schema files loaded into the embedded engine; empty: the usual places. */
   schemaFiles: string[];
+  /** Per-rule level by rule id; a rule that is not listed keeps its default. */
+  rules: Record<string, RuleLevel>;
+  /**
+   * How many rows tables really have (in production), by `table` or `schema.table`; every "large" test uses
+   * these instead of the development database's counts.
+   */
+  tableSizes: Record<string, number>;
 }
 
 export type DatabaseMode = 'auto' | 'server' | 'embedded';
 const DATABASE_MODES: readonly DatabaseMode[] = ['auto', 'server', 'embedded'];
+
+/** What a user can set a rule to. */
+export type RuleLevel = 'off' | 'error' | 'warning' | 'information' | 'hint';
+export const RULE_LEVELS: readonly RuleLevel[] = ['off', 'error', 'warning', 'information', 'hint'];
 
 export const DEFAULT_SETTINGS: SqlInsightSettings = {
   databaseUrl: '',
@@ -49,6 +60,8 @@ export const DEFAULT_SETTINGS: SqlInsightSettings = {
   migrationsDir: '',
   database: 'auto',
   schemaFiles: [],
+  rules: {},
+  tableSizes: {},
 };
 
 /**
@@ -71,6 +84,8 @@ export function normalizeSettings(raw: unknown): SqlInsightSettings {
     migrationsDir: str(r.migrationsDir, DEFAULT_SETTINGS.migrationsDir).trim(),
     database: DATABASE_MODES.find((m) => m === r.database) ?? DEFAULT_SETTINGS.database,
     schemaFiles: strings(r.schemaFiles).map((g) => g.trim()),
+    rules: ruleLevels(r.rules),
+    tableSizes: tableSizes(r.tableSizes),
   };
 }
 
@@ -80,6 +95,26 @@ function rowCounts(v: unknown): Record<string, number> {
   if (!isObject(v)) return out;
   for (const [name, rows] of Object.entries(v)) {
     if (name.trim() && typeof rows === 'number' && Number.isFinite(rows) && rows >= 0) out[name.trim()] = Math.floor(rows);
+  }
+  return out;
+}
+
+/** Keeps valid levels only; `default` (the value the settings UI shows) and anything else mean "not set". */
+function ruleLevels(v: unknown): Record<string, RuleLevel> {
+  const out: Record<string, RuleLevel> = {};
+  if (!isObject(v)) return out;
+  for (const [id, level] of Object.entries(v)) {
+    const l = typeof level === 'string' ? level.trim().toLowerCase() : '';
+    if ((RULE_LEVELS as readonly string[]).includes(l)) out[id] = l as RuleLevel;
+  }
+  return out;
+}
+
+function tableSizes(v: unknown): Record<string, number> {
+  const out: Record<string, number> = {};
+  if (!isObject(v)) return out;
+  for (const [name, rows] of Object.entries(v)) {
+    if (name.trim() && typeof rows === 'number' && Number.isFinite(rows) && rows >= 0) out[name.trim()] = rows;
   }
   return out;
 }

@@ -164,8 +164,11 @@ describe('db: PgPlanner on PostgreSQL', function () {
       assert.strictEqual(products.kind, 'r');
       assert.strictEqual(products.reltuples, 2000);
       assert.ok(products.relpages > 0);
-      assert.deepStrictEqual(products.columns[0], { name: 'id', type: 'bigint', notNull: true });
-      assert.deepStrictEqual(products.columns[3], { name: 'price', type: 'numeric(10,2)', notNull: true });
+      const { stats: idStats, ...id } = products.columns[0];
+      assert.deepStrictEqual(id, { name: 'id', type: 'bigint', notNull: true });
+      assert.strictEqual(idStats?.nDistinct, -1, 'a unique column');
+      const { stats: _priceStats, ...price } = products.columns[3];
+      assert.deepStrictEqual(price, { name: 'price', type: 'numeric(10,2)', notNull: true });
       const expr = products.indexes.find((i) => i.name === 'products_lower_title_idx')!;
       assert.deepStrictEqual(expr, {
         name: 'products_lower_title_idx',
@@ -192,6 +195,30 @@ describe('db: PgPlanner on PostgreSQL', function () {
       assert.strictEqual(odd.schema, 'Odd Schema');
       assert.strictEqual(odd.reltuples, -1);
       assert.deepStrictEqual(odd.indexes, []);
+      assert.strictEqual(odd.columns[0].stats, undefined, 'never analysed: no statistics');
+    });
+
+    it('describes column statistics, foreign keys and partitions for the advisor', async () => {
+      await db.query(`CREATE TABLE IF NOT EXISTS parted (id int NOT NULL, at date NOT NULL) PARTITION BY RANGE (at);
+        CREATE TABLE IF NOT EXISTS parted_a PARTITION OF parted FOR VALUES FROM ('2020-01-01') TO ('2021-01-01');
+        CREATE TABLE IF NOT EXISTS parted_b PARTITION OF parted FOR VALUES FROM ('2021-01-01') TO ('2022-01-01');`);
+      const m = await planner.describeRelations([{ name: 'orders' }, { name: 'parted' }], ctx);
+      const orders = m.get('orders')!;
+      const status = orders.columns.find((c) => c.name === 'status')!.stats!;
+      assert.deepStrictEqual(status.mostCommonValues, ['shipped', 'pending', 'refunded']);
+      assert.strictEqual(status.mostCommonFreqs.length, 3);
+      assert.ok(status.mostCommonFreqs[0] > 0.7 && status.mostCommonFreqs[2] < 0.05, JSON.stringify(status));
+      assert.strictEqual(status.nDistinct, 3);
+      assert.deepStrictEqual(orders.foreignKeys, [
+        { name: 'orders_customer_id_fkey', columns: ['customer_id'], references: { schema: 'public', name: 'customers' }, referencedColumns: ['id'] },
+      ]);
+      assert.deepStrictEqual(orders.partitions, []);
+      const parted = m.get('parted')!;
+      assert.strictEqual(parted.kind, 'p');
+      assert.deepStrictEqual(parted.partitions, [
+        { schema: 'public', name: 'parted_a' },
+        { schema: 'public', name: 'parted_b' },
+      ]);
     });
 
     it('returns an empty map for nothing to look up', async () => {

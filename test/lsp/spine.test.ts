@@ -1,5 +1,7 @@
 // The spine, end to end: the built server over stdio, a real PostgreSQL, real plans.
 import * as assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import type { Diagnostic } from 'vscode-languageserver-protocol';
 import { LspClient, messageOf, textAt } from '../helpers/lspClient';
 import { createShopDatabase, requireServer, type TestDatabase } from '../helpers/testDb';
@@ -34,8 +36,21 @@ describe('language server over stdio against PostgreSQL', function () {
     assert.match(messageOf(d), /customers_email_idx/);
     assert.equal(byCode(ds, 'seq-scan-large-table').length, 0, 'one finding per problem');
 
-    const actions = (await client.codeActions(uri, d)) ?? [];
-    assert.equal(actions.length, 1);
+    assert.match(String(d.codeDescription?.href), /^file:\/\/.*\/docs\/rules\.md#function-on-indexed-column$/);
+    assert.ok(existsSync(fileURLToPath(String(d.codeDescription?.href).replace(/#.*$/, ''))), 'the linked docs exist');
+
+    const all = (await client.codeActions(uri, d)) ?? [];
+    const actions = all.filter((a) => a.edit);
+    assert.equal(actions.length, 1, JSON.stringify(all.map((a) => a.title)));
+    const copy = all.filter((a) => a.command);
+    assert.deepEqual(
+      copy.map((a) => [a.title, a.command?.command, a.command?.arguments]),
+      [[
+        'Copy CREATE INDEX customers_lower_email_idx',
+        'sqlInsight.copyToClipboard',
+        ['CREATE INDEX CONCURRENTLY IF NOT EXISTS customers_lower_email_idx ON customers (lower(email));'],
+      ]],
+    );
     const m = /^Create expression index on customers \(lower\(email\)\) — cost ([\d,.]+) → ([\d,.]+)$/.exec(actions[0].title);
     assert.ok(m, actions[0].title);
     const before = Number(m[1].replace(/,/g, ''));
@@ -62,8 +77,8 @@ describe('language server over stdio against PostgreSQL', function () {
     assert.match(messageOf(d), /Seq Scan on orders: reads all ~120,000 rows/);
     assert.match(messageOf(d), /customer_id = 42/);
     assert.match(messageOf(d), /cost [\d,.]+/);
-    const actions = (await client.codeActions(uri, d)) ?? [];
-    assert.equal(actions.length, 1);
+    const actions = ((await client.codeActions(uri, d)) ?? []).filter((a) => a.edit);
+    assert.equal(actions.length, 1, JSON.stringify(actions.map((a) => a.title)));
     assert.match(actions[0].title, /^Create index on orders \(customer_id, status, created_at\) — cost [\d,]+ → [\d.]+$/);
     assert.equal(
       actions[0].edit?.changes?.[uri]?.[0].newText,

@@ -10,7 +10,8 @@ import {
   type InitializeResult,
 } from 'vscode-languageserver/node';
 import { TextDocument } from 'vscode-languageserver-textdocument';
-import { fileURLToPath } from 'url';
+import * as path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import {
   CONFIGURATION_SECTION,
   normalizePasswords,
@@ -27,7 +28,8 @@ import { Databases } from './databases';
 
 export function startServer(connection: Connection = createConnection(ProposedFeatures.all)): void {
   const documents = new TextDocuments(TextDocument);
-  const service = createSqlInsightService();
+  // Diagnostics link their rule's section in the docs shipped with the server (server/out → docs/rules.md).
+  const service = createSqlInsightService({ rulesDocUrl: pathToFileURL(path.resolve(__dirname, '../../docs/rules.md')).href });
   const analyses = new Map<string, DocumentAnalysis>();
   const running = new Map<string, AbortController>();
   const log = (level: 'info' | 'warn' | 'error', message: string): void => {

@@ -1,6 +1,7 @@
+// Every rule, in the order they run. Plan rules go most specific first: a later rule's finding on a table an
+// earlier one already explained is dropped.
 import { functionOnIndexedColumn } from './function-on-indexed-column';
 import { seqScanLargeTable } from './seq-scan-large-table';
 import type { Rule } from './types';
 
-/** Every plan rule, most specific first: a later rule's finding on a table an earlier one already explained is dropped. */
-export const PLAN_RULES: Rule[] = [functionOnIndexedColumn, seqScanLargeTable];
+export const RULES: Rule[] = [functionOnIndexedColumn, seqScanLargeTable];
