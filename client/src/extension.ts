@@ -55,6 +55,12 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     ...watchers,
     client.onNotification(STATUS_NOTIFICATION, (p: StatusParams) => showStatus(status, p)),
     vscode.commands.registerCommand('sqlInsight.showOutput', () => output.show(true)),
+    // Run from the "Copy CREATE INDEX" code action with the DDL as its argument.
+    vscode.commands.registerCommand('sqlInsight.copyToClipboard', async (text: unknown) => {
+      if (typeof text !== 'string') return;
+      await vscode.env.clipboard.writeText(text);
+      void vscode.window.showInformationMessage('SQL Insight: CREATE INDEX copied to the clipboard.');
+    }),
     vscode.commands.registerCommand('sqlInsight.restartServer', async () => {
       showStatus(status, { state: 'connecting', message: 'Restarting the SQL Insight server…' });
       await client?.restart();
