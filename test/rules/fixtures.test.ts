@@ -1,6 +1,8 @@
 // Rule fixtures are data: each `.sql` file under test/fixtures/rules starts with a line saying what it expects,
 //   -- expect: function-on-indexed-column "lower(email)", seq-scan-large-table "orders"
 //   -- expect: none
+// optionally followed by a line of settings for that file (JSON, as the editor would send them),
+//   -- settings: {"rules": {"select-star": "information"}}
 // and becomes one test, run through the core against the real shop database.
 import * as assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
@@ -23,11 +25,21 @@ export function parseExpectations(firstLine: string): Expectation[] | undefined 
   if (!m) return undefined;
   if (m[1].trim() === 'none') return [];
   const out: Expectation[] = [];
-  const re = /([a-z0-9-]+)(?:\s+"((?:[^"\\]|\\.)*)")?\s*(?:,|$)/gy;
+  const re = /([a-z0-9-]+)(?:\s+"((?:[^"\\]|\\.)*)")?\s*(?:,\s*|$)/gy;
   let e: RegExpExecArray | null;
   const body = m[1].trim();
   while (re.lastIndex < body.length && (e = re.exec(body))) out.push({ code: e[1], text: e[2]?.replace(/\\(.)/g, '$1') });
   return out;
+}
+
+/** Settings from a `-- settings: {…}` line among the leading comments, merged over the defaults. */
+export function fixtureSettings(text: string, base: Record<string, unknown>): Record<string, unknown> {
+  for (const line of text.split('\n')) {
+    if (!line.startsWith('--')) break;
+    const m = /^--\s*settings:\s*(\{.*\})\s*$/.exec(line);
+    if (m) return { ...base, ...(JSON.parse(m[1]) as Record<string, unknown>) };
+  }
+  return base;
 }
 
 function fixtureFiles(): string[] {
@@ -49,11 +61,13 @@ describe('rule fixtures against PostgreSQL', function () {
   let planner: PgPlanner;
   const service = createSqlInsightService();
   const settings = normalizeSettings({});
+  let url = '';
 
   before(requireServer);
   before(async () => {
     db = await createShopDatabase('fixtures');
-    planner = new PgPlanner(resolveConnection({ ...settings, databaseUrl: db.url }, {}));
+    url = db.url;
+    planner = new PgPlanner(resolveConnection({ ...settings, databaseUrl: url }, {}));
   });
   after(async () => {
     await planner?.dispose();
@@ -66,8 +80,9 @@ describe('rule fixtures against PostgreSQL', function () {
       const text = readFileSync(file, 'utf8');
       const expected = parseExpectations(text.split('\n', 1)[0]);
       assert.ok(expected, `${name}: the first line must be "-- expect: …"`);
-      const parsed = await service.parse({ uri: `file:///${name}`, languageId: 'sql', version: 1, getText: () => text }, settings);
-      const analysis = await service.doValidation(parsed, planner, settings);
+      const fileSettings = normalizeSettings(fixtureSettings(text, { databaseUrl: url }));
+      const parsed = await service.parse({ uri: `file:///${name}`, languageId: 'sql', version: 1, getText: () => text }, fileSettings);
+      const analysis = await service.doValidation(parsed, planner, fileSettings);
       const lines = new LineIndex(text);
       const actual = analysis.diagnostics.map((d) => ({
         code: d.code,

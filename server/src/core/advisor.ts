@@ -40,6 +40,8 @@ export interface RareConstant {
   /** SQL literal as written into a partial-index predicate. */
   literal: string;
   frequency: number;
+  /** The comparison in the statement. */
+  node?: AstNode;
 }
 
 interface KeyColumn {
@@ -146,7 +148,7 @@ export function tablePredicates(table: TableRef, ctx: RuleContext): TablePredica
       if (!list.includes(ref.column)) list.push(ref.column);
       if (cmp.kind === 'eq' && cmp.others.length === 1 && cmp.node.A_Expr?.kind === 'AEXPR_OP' && info) {
         const rare = rareConstant(info, ref.column, cmp.others[0]);
-        if (rare && !out.rare.some((r) => r.column === rare.column)) out.rare.push(rare);
+        if (rare && !out.rare.some((r) => r.column === rare.column)) out.rare.push({ ...rare, node: cmp.node });
       }
     }
   }

@@ -316,3 +316,20 @@ const AGGREGATES = new Set([
 export function hasAggregate(node: AstNode): boolean {
   return functionCallsIn(node).some((f) => AGGREGATES.has(f.name) && !f.node.FuncCall.over);
 }
+
+/** The span from the first to the last of several expressions. */
+export function spanOfNodes(nodes: AstNode[], tokens: Token[], conv: OffsetConverter): Span | undefined {
+  const spans = nodes.map((n) => nodeSpan(n, tokens, conv)).filter((s): s is Span => s !== undefined);
+  if (spans.length === 0) return undefined;
+  return { start: Math.min(...spans.map((s) => s.start)), end: Math.max(...spans.map((s) => s.end)) };
+}
+
+/** Widens a span over the keywords that follow it (`DESC`, `NULLS LAST`) or precede it (`OFFSET`). */
+export function widenOverWords(span: Span, tokens: Token[], after: string[], before: string[] = []): Span {
+  let { start, end } = span;
+  let i = tokens.findIndex((t) => t.start >= end);
+  while (i >= 0 && i < tokens.length && after.includes(tokens[i].text.toUpperCase())) end = tokens[i++].end;
+  let j = tokenIndexAt(tokens, start) - 1;
+  while (j >= 0 && before.includes(tokens[j].text.toUpperCase())) start = tokens[j--].start;
+  return { start, end };
+}

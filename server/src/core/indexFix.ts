@@ -2,7 +2,6 @@
 import type { TableRef } from './ast';
 import type { QualifiedName } from './ports';
 import type { Token } from './parse';
-import { planNodes, type PlanNode } from './plan';
 import type { OffsetConverter } from './positions';
 import type { ColumnRefInfo } from './ast';
 import { indexName, qualifiedName, quoteIdent } from './sqlText';
@@ -111,14 +110,4 @@ function unquote(t: string): string {
 /** An index element needs its own parentheses unless it is a plain column or a function call. */
 export function indexElement(source: string, isFunctionCall: boolean): string {
   return isFunctionCall ? source : `(${source})`;
-}
-
-/** The plan's scan nodes that read `table` (matched on relation name and alias). */
-export function scanNodesFor(plan: PlanNode, table: TableRef): PlanNode[] {
-  return planNodes(plan).filter(
-    (n) =>
-      n['Relation Name'] === table.relname &&
-      (n.Alias === undefined || n.Alias === table.refName) &&
-      (!table.schema || n.Schema === undefined || n.Schema === table.schema),
-  );
 }

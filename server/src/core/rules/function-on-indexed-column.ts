@@ -1,7 +1,8 @@
 // function-on-indexed-column: `WHERE lower(email) = …` where `email` is indexed but the plan cannot use
 // that index, because the index holds `email`, not `lower(email)`.
 import { nodeSpan } from '../ast';
-import { indexElement, indexFix, scanNodesFor, unqualifiedSource } from '../indexFix';
+import { indexElement, indexFix, unqualifiedSource } from '../indexFix';
+import { scanNodesFor } from '../scans';
 import { isIndexScan } from '../plan';
 import { blockPredicates, columnChecker, comparisonsIn, othersIndependentOf, wrappedColumn } from '../predicates';
 import { resolveColumn } from '../ast';
@@ -32,7 +33,7 @@ export const functionOnIndexedColumn: PlanRule = {
           if (!othersIndependentOf(cmp.others, table, block, ctx.relation)) continue;
           const index = info.indexes.find((i) => i.keyColumns[0] === ref.column && i.predicate === null);
           if (!index) continue;
-          const scans = scanNodesFor(ctx.plan, table);
+          const scans = scanNodesFor(ctx.plan, table, ctx.relation);
           if (scans.length === 0) continue;
           const servedByIndex = scans.some(
             (n) => isIndexScan(n) || (n['Node Type'] === 'Bitmap Heap Scan' && mentions(n['Recheck Cond'], ref.column)),

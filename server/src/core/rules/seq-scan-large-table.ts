@@ -1,11 +1,15 @@
 // seq-scan-large-table: the plan reads every row of a large table to apply a filter — or a SELECT sends a
 // whole large table to the client with no filter and no LIMIT.
-import { hasAggregate, tableNameSpan, type QueryBlock, type TableRef } from '../ast';
+import { hasAggregate, tableNameSpan, type TableRef } from '../ast';
 import { adviseIndexes } from '../advisor';
-import { planNodes, type PlanNode } from '../plan';
+import { planNodes } from '../plan';
+import { tableOfNode } from '../scans';
 import { describeSize, isLarge, nodeFactor } from '../size';
 import { formatNumber } from '../sqlText';
 import { sameDefault, type Finding, type PlanRule, type RuleContext } from './types';
+
+/** Filters keeping more than this share of the rows are not reported. */
+const MAX_KEPT_SHARE = 0.1;
 
 export const seqScanLargeTable: PlanRule = {
   id: 'seq-scan-large-table',
@@ -19,13 +23,16 @@ export const seqScanLargeTable: PlanRule = {
     const used = new Set<TableRef>();
     for (const node of planNodes(ctx.plan)) {
       if (node['Node Type'] !== 'Seq Scan') continue;
-      const table = findTable(stmt.blocks, node, used);
+      const table = tableOfNode(stmt.blocks, node, ctx.relation, used);
       if (!table) continue;
       used.add(table);
       const size = ctx.size(table) ?? { rows: node['Plan Rows'], configured: false };
       if (!isLarge(size, settings)) continue;
       const span = tableNameSpan(table, stmt.tokens, stmt.parse.conv);
       if (node.Filter) {
+        // A filter that keeps most rows is no job for an index: reading the table is the right plan.
+        const scanned = ctx.relationByName(node.Schema, node['Relation Name'] ?? '')?.reltuples ?? -1;
+        if (scanned > 0 && node['Plan Rows'] > MAX_KEPT_SHARE * scanned) continue;
         const advice = adviseIndexes({ table, ctx });
         const covered = advice.coveredBy
           ? ` The index ${advice.coveredBy.name} already has these columns, but the planner expects too many rows for it to pay off here.`
@@ -68,17 +75,4 @@ function returnsWholeTable(ctx: RuleContext, table: TableRef): boolean {
   if (n.whereClause || n.limitCount || n.groupClause || n.havingClause || n.distinctClause || n.valuesLists) return false;
   if (top.joinQuals.length > 0 || top.tables.length !== 1 || hasAggregate(n.targetList)) return false;
   return isLarge({ rows: ctx.plan['Plan Rows'] * nodeFactor(ctx.plan, ctx.relationByName, ctx.settings), configured: false }, ctx.settings);
-}
-
-/** The table reference a scan node reads, by relation name and alias; each reference is used once. */
-export function findTable(blocks: QueryBlock[], node: PlanNode, used: Set<TableRef>): TableRef | undefined {
-  for (const block of blocks) {
-    for (const t of block.tables) {
-      if (used.has(t) || t.relname !== node['Relation Name']) continue;
-      if (node.Alias !== undefined && node.Alias !== t.refName) continue;
-      if (t.schema && node.Schema !== undefined && node.Schema !== t.schema) continue;
-      return t;
-    }
-  }
-  return undefined;
 }
