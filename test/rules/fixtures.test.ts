@@ -12,6 +12,8 @@ import { PgPlanner, resolveConnection } from '../../server/src/db/pgPlanner';
 import { createSqlInsightService } from '../../server/src/core/service';
 import { LineIndex } from '../../server/src/core/positions';
 import { createShopDatabase, requireServer, type TestDatabase } from '../helpers/testDb';
+import type { DocumentAnalysis } from '../../server/src/core/service';
+import type { SqlInsightSettings } from '../../common/protocol';
 
 const ROOT = path.resolve(__dirname, '../../../test/fixtures/rules');
 
@@ -62,12 +64,27 @@ describe('rule fixtures against PostgreSQL', function () {
   const service = createSqlInsightService();
   const settings = normalizeSettings({});
   let url = '';
+  const analyses: { analysis: DocumentAnalysis; settings: SqlInsightSettings }[] = [];
+  type Counters = { relname: string; rows: number; ins: number; upd: number; del: number };
+  const counters = (): Promise<Counters[]> =>
+    db.query<Counters>(
+      `SELECT relname, (xpath('/row/n/text()', query_to_xml(format('SELECT count(*) AS n FROM %I.%I', schemaname, relname), false, true, '')))[1]::text::int AS rows,
+              n_tup_ins::int AS ins, n_tup_upd::int AS upd, n_tup_del::int AS del
+         FROM pg_stat_user_tables ORDER BY relname`,
+    );
+  let initial: { counters: Counters[]; indexes: string[] } = { counters: [], indexes: [] };
+  const indexes = async (): Promise<string[]> =>
+    (await db.query<{ name: string }>('SELECT indexname AS name FROM pg_indexes ORDER BY 1')).map((r) => r.name);
 
   before(requireServer);
   before(async () => {
     db = await createShopDatabase('fixtures');
-    url = db.url;
+    // Its own application_name, so that its backends can be waited for before the counters are compared.
+    const u = new URL(db.url);
+    u.searchParams.set('application_name', 'sqli_fixtures');
+    url = u.toString();
     planner = new PgPlanner(resolveConnection({ ...settings, databaseUrl: url }, {}));
+    initial = { counters: await counters(), indexes: await indexes() };
   });
   after(async () => {
     await planner?.dispose();
@@ -83,6 +100,7 @@ describe('rule fixtures against PostgreSQL', function () {
       const fileSettings = normalizeSettings(fixtureSettings(text, { databaseUrl: url }));
       const parsed = await service.parse({ uri: `file:///${name}`, languageId: 'sql', version: 1, getText: () => text }, fileSettings);
       const analysis = await service.doValidation(parsed, planner, fileSettings);
+      analyses.push({ analysis, settings: fileSettings });
       const lines = new LineIndex(text);
       const actual = analysis.diagnostics.map((d) => ({
         code: d.code,
@@ -98,4 +116,22 @@ describe('rule fixtures against PostgreSQL', function () {
       }
     });
   }
+
+  it('no rule and no fix wrote to the database: row counts and write counters are unchanged', async function () {
+    this.timeout(120_000);
+    let proofs = 0;
+    for (const { analysis, settings: s } of analyses) {
+      await service.proveFixes(analysis, planner, s);
+      proofs += analysis.proofs.size;
+    }
+    assert.ok(proofs >= 10, `the fixtures' fixes were proven (${proofs} what-ifs)`);
+    await planner.dispose();
+    // Backends report their counters before they leave pg_stat_activity; wait until they have left.
+    await db.query(
+      "SELECT pg_terminate_backend(pid, 5000) FROM pg_stat_activity WHERE application_name = 'sqli_fixtures' AND datname = current_database()",
+    );
+    assert.deepEqual(await counters(), initial.counters);
+    assert.deepEqual(await indexes(), initial.indexes, 'no index was left behind');
+    assert.equal((await db.query<{ n: number }>("SELECT count(*)::int AS n FROM pg_extension WHERE extname = 'pg_trgm'"))[0].n, 0, 'no extension was left behind');
+  });
 });
