@@ -33,15 +33,15 @@ describe('index fixes: exact DDL and proven costs', function () {
 
   async function fixesFor(sql: string, raw: Record<string, unknown> = {}): Promise<Offered[]> {
     const settings = normalizeSettings({ databaseUrl: db.url, ...raw });
-    const parsed = await service.parse({ uri: 'file:///fix.sql', languageId: 'sql', version: 1, getText: () => sql });
+    const parsed = await service.parse({ uri: 'file:///fix.sql', languageId: 'sql', version: 1, getText: () => sql }, settings);
     const analysis = await service.doValidation(parsed, planner, settings);
     const out: Offered[] = [];
     for (const d of analysis.diagnostics) {
-      const actions: CodeAction[] = await service.doCodeActions(analysis, d.range, [d], planner, settings);
+      const actions: CodeAction[] = await service.doCodeActions(analysis, d.range, [d], planner, settings, { now: new Date() });
       for (const a of actions) {
         const m = / — cost ([\d,.]+) → ([\d,.]+)$/.exec(a.title);
         const o: Offered = { code: d.code, title: a.title };
-        if (a.edit) o.ddl = Object.values(a.edit.changes)[0][0].newText;
+        if (a.edit) o.ddl = Object.values(a.edit.changes ?? {})[0][0].newText;
         if (a.command) o.copy = a.command.arguments?.[0];
         if (m) {
           o.before = Number(m[1].replace(/,/g, ''));

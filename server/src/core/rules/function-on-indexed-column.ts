@@ -54,7 +54,7 @@ export const functionOnIndexedColumn: PlanRule = {
               `\`${written}\` wraps the indexed column ${table.relname}.${ref.column}, so the index ` +
               `${index.name} cannot be used for this predicate: ${scan['Node Type']} on ${table.relname} ` +
               `(cost ${formatNumber(scan['Total Cost'])}). An expression index on (${expr}) would serve it` +
-              (column && isTimestampTz(column.type) && DATE_WRAPPERS.test(written)
+              (column && isTimestampTz(column.type) && DATE_WRAPPERS.test(written) && !/\bat\s+time\s+zone\b/i.test(written)
                 ? `, but ${column.type} → date depends on the time zone and cannot be indexed: rewrite the predicate ` +
                   `as a range on the bare column (\`${ref.column} >= … AND ${ref.column} < …\`).`
                 : '.'),
