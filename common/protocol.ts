@@ -206,3 +206,23 @@ export function normalizePasswords(raw: unknown): StoredPassword[] {
   const list = isObject(raw) && Array.isArray(raw.passwords) ? raw.passwords : [];
   return list.filter((p): p is StoredPassword => isObject(p) && typeof p.target === 'string' && typeof p.password === 'string');
 }
+/** Client → server: EXPLAIN ANALYZE the statement at a position (the Analyze command and code lens). */
+export const ANALYZE_REQUEST = 'sqlInsight/analyze';
+
+export interface AnalyzeParams {
+  uri: string;
+  position: { line: number; character: number };
+  /** The user agreed to run a data-changing statement (inside a transaction that is rolled back). */
+  confirmed: boolean;
+}
+
+export interface AnalyzeResult {
+  /** `needs-confirmation`: the statement changes data; ask the user, then send again with `confirmed`. */
+  kind: 'analyzed' | 'needs-confirmation' | 'not-analyzed';
+  message: string;
+}
+
+/** Client command behind the Analyze code lens: arguments `uri`, `position`. */
+export const ANALYZE_COMMAND = 'sqlInsight.analyze';
+/** Client command that puts its argument on the clipboard (the "Copy CREATE INDEX" code action). */
+export const COPY_COMMAND = 'sqlInsight.copyToClipboard';

@@ -227,6 +227,43 @@ describe('db: PgPlanner on PostgreSQL', function () {
     });
   });
 
+  describe('analyze', () => {
+    it('runs a SELECT read-only and reports actual rows, execution time and buffers', async () => {
+      const r = assertPlan(await planner.analyze({ sql: 'SELECT id FROM customers WHERE id < 10', paramCount: 0, writes: false }, ctx));
+      assert.strictEqual(r.plan['Actual Rows'], 9);
+      assert.strictEqual(typeof r.executionTimeMs, 'number');
+      assert.strictEqual(typeof r.plan['Shared Hit Blocks'], 'number');
+    });
+
+    it('runs a data-changing statement read-write and rolls it back', async () => {
+      const before = await db.query('SELECT code, name FROM countries ORDER BY code');
+      const r = assertPlan(await planner.analyze({ sql: "UPDATE countries SET name = 'Changed'", paramCount: 0, writes: true }, ctx));
+      assert.strictEqual(r.plan['Node Type'], 'ModifyTable');
+      assert.deepStrictEqual(await db.query('SELECT code, name FROM countries ORDER BY code'), before);
+    });
+
+    it('refuses writes in a statement it was told only reads (the transaction is read-only)', async () => {
+      const r = await planner.analyze({ sql: "DELETE FROM countries WHERE code = 'DE'", paramCount: 0, writes: false }, ctx);
+      assert.strictEqual(r.kind, 'error', JSON.stringify(r));
+      assert.match(r.kind === 'error' ? r.message : '', /read-only transaction/);
+      assert.strictEqual((await db.query('SELECT count(*)::int AS n FROM countries'))[0].n, 5);
+    });
+
+    it('stops at statement_timeout', async () => {
+      const r = await planner.analyze(
+        { sql: 'SELECT pg_sleep(5)', paramCount: 0, writes: false },
+        { settings: settingsFor(db.url, { statementTimeoutMs: 200 }) },
+      );
+      assert.strictEqual(r.kind, 'unavailable', JSON.stringify(r));
+      assert.match(r.kind === 'unavailable' ? r.reason : '', /statement_timeout/);
+    });
+
+    it('does not run statements with parameters', async () => {
+      const r = await planner.analyze({ sql: 'SELECT * FROM customers WHERE id = $1', paramCount: 1, writes: false }, ctx);
+      assert.strictEqual(r.kind, 'error');
+    });
+  });
+
   describe('whatIf', () => {
     const lowerEmail: IndexCandidate = {
       name: 'customers_lower_email_whatif',

@@ -146,6 +146,41 @@ describe('language server over stdio against PostgreSQL', function () {
     assert.equal(byCode(ds, 'seq-scan-large-table').length, 1, JSON.stringify(ds));
   });
 
+  it('offers Analyze lenses and runs EXPLAIN ANALYZE on request, asking first before a data-changing statement', async () => {
+    const uri = 'file:///spine/analyze.sql';
+    const text = [
+      "SELECT id FROM customers WHERE country = 'FR' AND status = 'inactive';",
+      "DELETE FROM countries WHERE code = 'FR';",
+      'SELECT * FROM orders WHERE id = $1;',
+    ].join('\n');
+    await client.open(uri, text);
+    type Lens = { range: { start: { line: number } }; command: { title: string; command: string; arguments: unknown[] } };
+    const lenses = (): Promise<Lens[]> => client.connection.sendRequest('textDocument/codeLens', { textDocument: { uri } });
+    assert.deepEqual(
+      (await lenses()).map((l) => [l.range.start.line, l.command.title, l.command.command]),
+      [
+        [0, 'Analyze', 'sqlInsight.analyze'],
+        [1, 'Analyze (runs it, rolled back)', 'sqlInsight.analyze'],
+      ],
+      'no lens on a statement with parameters',
+    );
+
+    const published = client.nextDiagnostics(uri, 1);
+    const analyzed = await client.connection.sendRequest('sqlInsight/analyze', { uri, position: { line: 0, character: 0 }, confirmed: false });
+    assert.deepEqual((analyzed as { kind: string }).kind, 'analyzed', JSON.stringify(analyzed));
+    const ds = (await published).diagnostics;
+    assert.ok(ds.some((d) => d.code === 'row-estimate-misleading' && textAt(text, d.range) === 'customers'), JSON.stringify(ds));
+    assert.match((await lenses())[0].command.title, /^Analyzed: [\d.,]+ ms · 0 rows · Analyze again$/);
+
+    const ask = (confirmed: boolean) => client.connection.sendRequest('sqlInsight/analyze', { uri, position: { line: 1, character: 3 }, confirmed });
+    const first = (await ask(false)) as { kind: string; message: string };
+    assert.equal(first.kind, 'needs-confirmation');
+    assert.match(first.message, /rolled back/);
+    assert.equal((await db.query("SELECT count(*)::int AS n FROM countries WHERE code = 'FR'"))[0].n, 1);
+    assert.equal(((await ask(true)) as { kind: string }).kind, 'analyzed');
+    assert.equal((await db.query("SELECT count(*)::int AS n FROM countries WHERE code = 'FR'"))[0].n, 1, 'rolled back');
+  });
+
   it('re-plans on save and drops diagnostics that no longer apply', async () => {
     const uri = 'file:///spine/resave.sql';
     const first = await client.open(uri, 'SELECT * FROM orders WHERE customer_id = 1;');

@@ -1,6 +1,7 @@
 // Matching plan nodes to the statement's table references: by relation name and alias, and for a
 // partitioned table by its partitions (whose nodes are named after the partition, aliased `events_1`, …).
-import type { QueryBlock, TableRef } from './ast';
+import { tableNameSpan, type QueryBlock, type Span, type TableRef } from './ast';
+import type { ParsedStatement } from './document';
 import { planNodes, type PlanNode } from './plan';
 import type { RelationInfo } from './ports';
 
@@ -30,4 +31,20 @@ export function tableOfNode(blocks: QueryBlock[], node: PlanNode, relationOf: Re
     }
   }
   return undefined;
+}
+
+/** Where a finding about a plan node goes: the name of the table it reads (directly or below), else the statement's first word. */
+export function nodeSpanInStatement(
+  stmt: ParsedStatement,
+  node: PlanNode,
+  relationOf: RelationOf,
+): { span: Span; table?: TableRef } {
+  if (stmt.parse.ok) {
+    for (const n of planNodes(node)) {
+      const table = n['Relation Name'] ? tableOfNode(stmt.blocks, n, relationOf) : undefined;
+      if (table) return { span: tableNameSpan(table, stmt.tokens, stmt.parse.conv), table };
+    }
+  }
+  const first = stmt.tokens[0];
+  return { span: first ? { start: first.start, end: first.end } : { start: 0, end: Math.min(1, stmt.text.length) } };
 }

@@ -25,7 +25,7 @@ import {
   type TextEdit,
   type WorkspaceEdit,
 } from './types';
-import type { RuleLevel } from '../../../common/protocol';
+import { COPY_COMMAND, type RuleLevel } from '../../../common/protocol';
 
 export interface StatementResult {
   stmt: ParsedStatement;
@@ -284,6 +284,11 @@ function runRules(analysis: DocumentAnalysis, r: StatementResult, settings: SqlI
     for (const rule of enabled) {
       if (rule.needs === 'syntax' || (rule.needs === 'analyze' && !planCtx.analyzed)) continue;
       const found = rule.check(planCtx);
+      // What EXPLAIN ANALYZE measured is its own news, even on a table a plan rule already explained.
+      if (rule.needs === 'analyze') {
+        findings.push(...found);
+        continue;
+      }
       for (const f of found) {
         if (f.table && explained.has(f.table)) continue;
         findings.push(f);
@@ -352,6 +357,9 @@ function doHover(analysis: DocumentAnalysis, position: Position): Hover | null {
   const notes: string[] = [];
   if (stmt.region.origin) notes.push(`From ${stmt.region.origin}.`);
   const unknown = unknownParts(stmt);
+  if (result.analyzed?.kind === 'plan') {
+    return { contents: { kind: 'markdown', value: planMarkdown(result.analyzed, notes) }, range };
+  }
   if (result.explain?.kind === 'plan') {
     if (unknown.length > 0)
       notes.push(`Not known statically: ${describeUnknown(unknown)}; planned as a parameter, so the plan may differ at run time.`);
@@ -428,8 +436,6 @@ async function doCodeActions(
   return actions;
 }
 
-/** Client command that puts its first argument on the clipboard. */
-export const COPY_COMMAND = 'sqlInsight.copyToClipboard';
 
 function prove(analysis: DocumentAnalysis, id: string, index: number, planner: Planner, settings: SqlInsightSettings): Promise<WhatIfResult> {
   const key = `${id}#${index}`;

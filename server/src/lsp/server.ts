@@ -2,6 +2,7 @@
 // and degrades to an empty answer (with a log line) instead of failing.
 import {
   CodeActionKind,
+  CodeLensRefreshRequest,
   createConnection,
   ProposedFeatures,
   TextDocuments,
@@ -13,12 +14,16 @@ import { TextDocument } from 'vscode-languageserver-textdocument';
 import * as path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import {
+  ANALYZE_COMMAND,
+  ANALYZE_REQUEST,
   CONFIGURATION_SECTION,
   normalizePasswords,
   normalizeSettings,
   PASSWORDS_NOTIFICATION,
   STATUS_NOTIFICATION,
   type InitializationOptions,
+  type AnalyzeParams,
+  type AnalyzeResult,
   type SqlInsightSettings,
   type StatusParams,
 } from '../../../common/protocol';
@@ -57,10 +62,12 @@ export function startServer(connection: Connection = createConnection(ProposedFe
     },
   );
   let canPullConfiguration = false;
+  let canRefreshLenses = false;
   let workspaceFolders: string[] = [];
 
   connection.onInitialize((params): InitializeResult => {
     canPullConfiguration = Boolean(params.capabilities.workspace?.configuration);
+    canRefreshLenses = Boolean(params.capabilities.workspace?.codeLens?.refreshSupport);
     workspaceFolders = (params.workspaceFolders ?? []).map((f) => f.uri);
     if (workspaceFolders.length === 0 && params.rootUri) workspaceFolders = [params.rootUri];
     databases.setPasswords(normalizePasswords(params.initializationOptions));
@@ -71,6 +78,7 @@ export function startServer(connection: Connection = createConnection(ProposedFe
         textDocumentSync: { openClose: true, change: TextDocumentSyncKind.Incremental, save: { includeText: false } },
         hoverProvider: true,
         codeActionProvider: { codeActionKinds: [CodeActionKind.QuickFix] },
+        codeLensProvider: { resolveProvider: false },
       },
       serverInfo: { name: 'sql-insight' },
     };
@@ -189,6 +197,52 @@ export function startServer(connection: Connection = createConnection(ProposedFe
     } catch (e) {
       log('error', `Code actions failed: ${String(e)}`);
       return [];
+    }
+  });
+
+  // "Analyze" above each statement that can run as written (no $n parameters).
+  connection.onCodeLens((params) => {
+    try {
+      const analysis = analyses.get(params.textDocument.uri);
+      const doc = documents.get(params.textDocument.uri);
+      if (!analysis || !doc || analysis.document.version !== doc.version) return [];
+      return service.analyzableStatements(analysis).map((s) => ({
+        range: { start: s.range.start, end: s.range.start },
+        command: {
+          title: s.analyzed ? `Analyzed: ${s.analyzed} · Analyze again` : s.writes ? 'Analyze (runs it, rolled back)' : 'Analyze',
+          command: ANALYZE_COMMAND,
+          arguments: [params.textDocument.uri, s.range.start],
+        },
+      }));
+    } catch (e) {
+      log('error', `Code lenses failed: ${String(e)}`);
+      return [];
+    }
+  });
+
+  connection.onRequest(ANALYZE_REQUEST, async (params: AnalyzeParams): Promise<AnalyzeResult> => {
+    try {
+      const analysis = analyses.get(params.uri);
+      const doc = documents.get(params.uri);
+      if (!analysis || !doc || analysis.document.version !== doc.version) {
+        return { kind: 'not-analyzed', message: 'Save the document first: it is analysed as last planned.' };
+      }
+      const settings = await settingsFor(params.uri);
+      const offset = analysis.document.lines.offsetAt(params.position);
+      const outcome = await service.analyzeStatement(analysis, offset, await plannerFor(settings, params.uri), settings, {
+        confirmed: params.confirmed === true,
+      });
+      if (outcome.kind !== 'analyzed') return outcome;
+      if (analyses.get(params.uri) === analysis) {
+        await publish(params.uri, outcome.diagnostics, analysis.document.version);
+        if (canRefreshLenses) connection.sendRequest(CodeLensRefreshRequest.type).catch(() => undefined);
+      }
+      const time = outcome.executionTimeMs === undefined ? '' : ` in ${outcome.executionTimeMs.toFixed(1)} ms`;
+      log('info', `${params.uri}: EXPLAIN ANALYZE ran${time}, rolled back`);
+      return { kind: 'analyzed', message: `Analyzed${time}, ${outcome.rows} rows; the transaction was rolled back.` };
+    } catch (e) {
+      log('error', `Analyze failed: ${String(e)}`);
+      return { kind: 'not-analyzed', message: `Analyze failed: ${e instanceof Error ? e.message : String(e)}` };
     }
   });
 

@@ -51,8 +51,9 @@ function rowsRead(scan: PlanNode, ctx: RuleContext): number {
   let rows = scan['Plan Rows'] * nodeFactor(scan, ctx.relationByName, ctx.settings);
   if (scan['Parallel Aware']) {
     const gather = planNodes(ctx.plan).find((n) => /^Gather/.test(n['Node Type']) && planNodes(n).includes(scan));
+    // PostgreSQL's own divisor: the workers plus what is left of the leader (30 % less per worker).
     const workers = Number(gather?.['Workers Planned'] ?? 0);
-    rows *= workers + 1;
+    rows *= workers + Math.max(0, 1 - 0.3 * workers);
   }
   return rows;
 }

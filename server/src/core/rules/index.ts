@@ -1,6 +1,12 @@
 // Every rule, in the order they run. Plan rules go most specific first: a later rule's finding on a table an
 // earlier one already explained is dropped, so one problem gets one diagnostic.
 import { countStarLargeTable } from './count-star-large-table';
+import { diskSortOrHash } from './disk-sort-or-hash';
+import { hashBatches } from './hash-batches';
+import { heapFetches } from './heap-fetches';
+import { lossyBitmap } from './lossy-bitmap';
+import { rowEstimateMisleading } from './row-estimate-misleading';
+import { workersNotLaunched } from './workers-not-launched';
 import { functionOnIndexedColumn } from './function-on-indexed-column';
 import { implicitCastDefeatsIndex } from './implicit-cast-defeats-index';
 import { indexThenFilter } from './index-then-filter';
@@ -31,4 +37,10 @@ export const RULES: Rule[] = [
   largeOffsetPagination,
   selectStar,
   updateDeleteWithoutWhere,
+  rowEstimateMisleading,
+  diskSortOrHash,
+  hashBatches,
+  heapFetches,
+  lossyBitmap,
+  workersNotLaunched,
 ];
