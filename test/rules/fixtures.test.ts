@@ -12,6 +12,7 @@ import { PgPlanner, resolveConnection } from '../../server/src/db/pgPlanner';
 import { createSqlInsightService } from '../../server/src/core/service';
 import { LineIndex } from '../../server/src/core/positions';
 import { createShopDatabase, requireServer, type TestDatabase } from '../helpers/testDb';
+import { languageIdOf } from '../helpers/lspClient';
 import type { DocumentAnalysis } from '../../server/src/core/service';
 import type { SqlInsightSettings } from '../../common/protocol';
 
@@ -37,12 +38,15 @@ export function parseExpectations(firstLine: string): Expectation[] | undefined 
 /** Settings from a `-- settings: {…}` line among the leading comments, merged over the defaults. */
 export function fixtureSettings(text: string, base: Record<string, unknown>): Record<string, unknown> {
   for (const line of text.split('\n')) {
-    if (!line.startsWith('--')) break;
-    const m = /^--\s*settings:\s*(\{.*\})\s*$/.exec(line);
+    if (!line.startsWith('--') && !line.startsWith('//')) break;
+    const m = /^(?:--|\/\/)\s*settings:\s*(\{.*\})\s*$/.exec(line);
     if (m) return { ...base, ...(JSON.parse(m[1]) as Record<string, unknown>) };
   }
   return base;
 }
+
+/** SQL files, and JS/TS files for rules about the code around embedded SQL (their comments start with //). */
+export const FIXTURE_FILE = /\.(sql|[mc]?[jt]sx?)$/;
 
 function fixtureFiles(): string[] {
   const out: string[] = [];
@@ -50,7 +54,7 @@ function fixtureFiles(): string[] {
     for (const entry of readdirSync(dir, { withFileTypes: true })) {
       const p = path.join(dir, entry.name);
       if (entry.isDirectory()) walk(p);
-      else if (entry.name.endsWith('.sql')) out.push(p);
+      else if (FIXTURE_FILE.test(entry.name)) out.push(p);
     }
   };
   walk(ROOT);
@@ -95,10 +99,10 @@ describe('rule fixtures against PostgreSQL', function () {
     const name = path.relative(ROOT, file);
     it(name, async () => {
       const text = readFileSync(file, 'utf8');
-      const expected = parseExpectations(text.split('\n', 1)[0]);
+      const expected = parseExpectations(text.split('\n', 1)[0].replace(/^\/\//, '--'));
       assert.ok(expected, `${name}: the first line must be "-- expect: …"`);
       const fileSettings = normalizeSettings(fixtureSettings(text, { databaseUrl: url }));
-      const parsed = await service.parse({ uri: `file:///${name}`, languageId: 'sql', version: 1, getText: () => text }, fileSettings);
+      const parsed = await service.parse({ uri: `file:///${name}`, languageId: languageIdOf(name), version: 1, getText: () => text }, fileSettings);
       const analysis = await service.doValidation(parsed, planner, fileSettings);
       analyses.push({ analysis, settings: fileSettings });
       const lines = new LineIndex(text);

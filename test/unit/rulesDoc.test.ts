@@ -5,6 +5,7 @@ import * as path from 'node:path';
 import { normalizeSettings } from '../../common/protocol';
 import { ROOT, renderPackageJson, renderRulesDoc } from '../../scripts/rules-doc';
 import { RULES } from '../../server/src/core/rules';
+import { FIXTURE_FILE } from '../rules/fixtures.test';
 
 describe('rule documentation and settings', () => {
   it('docs/rules.md is generated from the rules and their .md files (run npm run docs:rules)', () => {
@@ -31,12 +32,12 @@ describe('rule documentation and settings', () => {
     assert.deepEqual(docs.sort(), [...ids].sort());
   });
 
-  it('every rule has positive and negative fixtures (rules that need EXPLAIN ANALYZE or a host file have their own tests)', () => {
+  it('every rule has positive and negative fixtures (rules that need EXPLAIN ANALYZE have their own tests)', () => {
     const fixtures = path.join(ROOT, 'test/fixtures/rules');
     for (const r of RULES) {
       if (r.needs === 'analyze') continue;
       const dir = path.join(fixtures, r.id);
-      const files = existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith('.sql')) : [];
+      const files = existsSync(dir) ? readdirSync(dir).filter((f) => FIXTURE_FILE.test(f)) : [];
       const firstLines = files.map((f) => readFileSync(path.join(dir, f), 'utf8').split('\n', 1)[0]);
       assert.ok(firstLines.some((l) => l.includes(r.id)), `${r.id}: a fixture that triggers it`);
       assert.ok(firstLines.some((l) => !l.includes(r.id)), `${r.id}: a look-alike fixture that keeps it quiet`);

@@ -8,6 +8,7 @@ import { isExplainable, loadParser } from './parse';
 import type { DatabaseInfo, ExplainResult, Planner, QualifiedName, RelationInfo, WhatIfResult } from './ports';
 import { relationKey } from './ports';
 import { extractSqlRegions } from './embedded/extract';
+import { annotateLoops } from './embedded/loops';
 import { startsLikeSql } from './embedded/sqlStart';
 import { wholeDocumentRegion, type SqlRegion } from './regions';
 import { RULES } from './rules';
@@ -138,7 +139,9 @@ function regionsOf(text: string, languageId: string, settings: SqlInsightSetting
   if (!EMBEDDING_LANGUAGE_IDS.has(languageId)) return [];
   // A tagged template that does not start like a statement is a fragment (`sql\`WHERE …\``) spliced into
   // another query at run time: on its own it is not a statement, so it is neither parsed nor planned.
-  return extractSqlRegions(text, languageId, settings.embedded).filter((r) => startsLikeSql(r.text));
+  const regions = extractSqlRegions(text, languageId, settings.embedded).filter((r) => startsLikeSql(r.text));
+  if (settings.rules['n-plus-one'] !== 'off') annotateLoops(text, languageId, regions);
+  return regions;
 }
 
 /** The interpolations of a statement whose SQL is not known statically (`${sql(table)}`, `??`). */

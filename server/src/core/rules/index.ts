@@ -13,6 +13,7 @@ import { indexThenFilter } from './index-then-filter';
 import { joinWithoutIndex } from './join-without-index';
 import { largeOffsetPagination } from './large-offset-pagination';
 import { leadingWildcardLike } from './leading-wildcard-like';
+import { nPlusOne } from './n-plus-one';
 import { notInSubquery } from './not-in-subquery';
 import { orAcrossColumns } from './or-across-columns';
 import { partialIndexCandidate } from './partial-index-candidate';
@@ -37,6 +38,7 @@ export const RULES: Rule[] = [
   largeOffsetPagination,
   selectStar,
   updateDeleteWithoutWhere,
+  nPlusOne,
   rowEstimateMisleading,
   diskSortOrHash,
   hashBatches,
