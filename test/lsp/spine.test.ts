@@ -1,8 +1,10 @@
 // The spine, end to end: the built server over stdio, a real PostgreSQL, real plans.
 import * as assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
-import type { Diagnostic } from 'vscode-languageserver-protocol';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import type { CreateFile, Diagnostic, TextDocumentEdit } from 'vscode-languageserver-protocol';
 import { LspClient, messageOf, textAt } from '../helpers/lspClient';
 import { createShopDatabase, requireServer, type TestDatabase } from '../helpers/testDb';
 
@@ -179,6 +181,30 @@ describe('language server over stdio against PostgreSQL', function () {
     assert.equal((await db.query("SELECT count(*)::int AS n FROM countries WHERE code = 'FR'"))[0].n, 1);
     assert.equal(((await ask(true)) as { kind: string }).kind, 'analyzed');
     assert.equal((await db.query("SELECT count(*)::int AS n FROM countries WHERE code = 'FR'"))[0].n, 1, 'rolled back');
+  });
+
+  it('writes fixes as migrations in the style of sqlInsight.migrationsDir once it is set (Knex here)', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'sqli-migrations-'));
+    try {
+      mkdirSync(path.join(dir, 'db/migrations'), { recursive: true });
+      writeFileSync(path.join(dir, 'db/migrations/20240101000000_init.js'), 'exports.up = () => {};\n');
+      client.settings = { databaseUrl: db.url, migrationsDir: 'db/migrations' };
+      const uri = pathToFileURL(path.join(dir, 'queries.sql')).href;
+      const ds = await client.open(uri, 'SELECT * FROM orders WHERE customer_id = 42;');
+      const [d] = byCode(ds, 'seq-scan-large-table');
+      const [a] = ((await client.codeActions(uri, d)) ?? []).filter((x) => x.edit);
+      assert.match(a.title, /^Create index on orders \(customer_id\) in a new migration — cost [\d,]+ → [\d.,]+$/);
+      const [create, edit] = (a.edit?.documentChanges ?? []) as [CreateFile, TextDocumentEdit];
+      assert.match(create.uri, /\/db\/migrations\/\d{14}_orders_customer_id_idx\.js$/);
+      assert.equal(edit.textDocument.uri, create.uri);
+      assert.match(
+        (edit.edits[0] as { newText: string }).newText,
+        /exports\.config = \{ transaction: false \};\n\nexports\.up = \(knex\) => knex\.raw\(`CREATE INDEX CONCURRENTLY IF NOT EXISTS orders_customer_id_idx ON orders \(customer_id\);`\);\n\nexports\.down = \(knex\) => knex\.raw\(`DROP INDEX CONCURRENTLY IF EXISTS orders_customer_id_idx;`\);\n$/,
+      );
+    } finally {
+      client.settings = { databaseUrl: db.url };
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('re-plans on save and drops diagnostics that no longer apply', async () => {

@@ -41,6 +41,9 @@ export function indexFix(spec: IndexSpec): IndexFix {
       needsRealBuild: spec.expression || Boolean(spec.where) || Boolean(spec.method) || spec.partitions !== undefined,
     },
     ddl: (concurrently) => ddl(spec, name, table, body, concurrently),
+    // A partitioned index cannot be dropped CONCURRENTLY; dropping the parent's drops its partitions'.
+    drop: (concurrently) =>
+      `DROP INDEX ${concurrently && spec.partitions === undefined ? 'CONCURRENTLY ' : ''}IF EXISTS ${qualifiedName(spec.table.schema, name)};`,
   };
   if (spec.extension) fix.candidate.extension = spec.extension.name;
   if (spec.unproven) fix.unproven = spec.unproven;

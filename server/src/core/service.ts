@@ -9,6 +9,7 @@ import type { DatabaseInfo, ExplainResult, Planner, QualifiedName, RelationInfo,
 import { relationKey } from './ports';
 import { extractSqlRegions } from './embedded/extract';
 import { annotateLoops } from './embedded/loops';
+import { migrationFiles, type MigrationDirListing } from './migrations';
 import { startsLikeSql } from './embedded/sqlStart';
 import { wholeDocumentRegion, type SqlRegion } from './regions';
 import { RULES } from './rules';
@@ -72,6 +73,8 @@ export interface FixContext {
   /** URI of the workspace folder that holds the document, if any. */
   workspaceFolder?: string;
   now: Date;
+  /** What the migrations folder (`migrationsFolder(…)`) holds, when it exists: decides the file style. */
+  migrations?: MigrationDirListing;
 }
 
 /** How many EXPLAINs run at once; the planner's pool bounds connections anyway. */
@@ -408,12 +411,13 @@ async function doCodeActions(
     }
     proven.sort((a, b) => a.after - b.after);
     const concurrently = settings.index.concurrently;
-    // A .sql file gets the DDL above the statement; embedded SQL gets a new migration file.
-    const embedded = analysis.document.embedded;
-    const where = embedded ? ' in a new migration' : '';
+    // A .sql file gets the DDL above the statement; embedded SQL — or any SQL once a migrations folder is
+    // set — gets a new migration file.
+    const toMigration = analysis.document.embedded || settings.migrationsDir !== '';
+    const where = toMigration ? ' in a new migration' : '';
     const edit = (fix: IndexFix): WorkspaceEdit =>
-      embedded
-        ? newFileEdit(migrationFile(analysis.document.uri, fix.candidate.name, settings, fixContext), migrationText(fix.ddl(concurrently), settings))
+      toMigration
+        ? migrationEdit(analysis.document.uri, fix, settings, fixContext)
         : { changes: { [analysis.document.uri]: [insertAbove(analysis.document, entry.stmt, fix.ddl(concurrently))] } };
     proven.forEach(({ fix, before, after }, i) => {
       actions.push({
@@ -537,20 +541,24 @@ function analyzableStatements(analysis: DocumentAnalysis): { range: Range; offse
   return out;
 }
 
-/** `<folder>/<migrationsDir>/<UTC timestamp>_<index name>.sql`; beside the document without a workspace folder. */
-function migrationFile(documentUri: string, name: string, settings: SqlInsightSettings, ctx: FixContext): string {
-  const base = (ctx.workspaceFolder ?? documentUri.slice(0, documentUri.lastIndexOf('/'))).replace(/\/+$/, '');
+/** The migrations folder: `<workspace folder>/<migrationsDir or "migrations">`, beside the document without a folder. */
+export function migrationsFolder(documentUri: string, settings: SqlInsightSettings, workspaceFolder?: string): string {
+  const base = (workspaceFolder ?? documentUri.slice(0, documentUri.lastIndexOf('/'))).replace(/\/+$/, '');
   const dir = (settings.migrationsDir || 'migrations').replace(/^\.?\/+|\/+$/g, '');
-  const stamp = ctx.now.toISOString().replace(/[-:T]/g, '').slice(0, 14);
-  return `${base}/${dir.split('/').map(encodeURIComponent).join('/')}/${stamp}_${name}.sql`;
+  return `${base}/${dir.split('/').map(encodeURIComponent).join('/')}`;
 }
 
-function migrationText(ddl: string, settings: SqlInsightSettings): string {
-  const note = settings.index.concurrently
-    ? '-- CREATE INDEX CONCURRENTLY cannot run inside a transaction: run this migration without one\n' +
-      '-- (or set sqlInsight.index.concurrently to false).\n'
-    : '';
-  return `-- Written by SQL Insight.\n${note}${ddl}\n`;
+function migrationEdit(uri: string, fix: IndexFix, settings: SqlInsightSettings, ctx: FixContext): WorkspaceEdit {
+  const files = migrationFiles({
+    dirUri: migrationsFolder(uri, settings, ctx.workspaceFolder),
+    listing: ctx.migrations,
+    name: fix.candidate.name,
+    ddl: fix.ddl(settings.index.concurrently),
+    drop: fix.drop(settings.index.concurrently),
+    concurrently: settings.index.concurrently,
+    now: ctx.now,
+  });
+  return { documentChanges: files.flatMap((f) => newFileEdit(f.uri, f.text).documentChanges ?? []) };
 }
 
 function newFileEdit(uri: string, text: string): WorkspaceEdit {

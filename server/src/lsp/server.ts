@@ -28,8 +28,9 @@ import {
   type StatusParams,
 } from '../../../common/protocol';
 import type { Diagnostic } from '../core/types';
-import { createSqlInsightService, type DocumentAnalysis } from '../core/service';
+import { createSqlInsightService, migrationsFolder, type DocumentAnalysis } from '../core/service';
 import { Databases } from './databases';
+import { listMigrationsDir } from './migrationsDir';
 
 export function startServer(connection: Connection = createConnection(ProposedFeatures.all)): void {
   const documents = new TextDocuments(TextDocument);
@@ -190,9 +191,12 @@ export function startServer(connection: Connection = createConnection(ProposedFe
         message: typeof d.message === 'string' ? d.message : d.message.value,
         data: d.data as { findingId: string } | undefined,
       }));
+      const workspaceFolder = folderOf(params.textDocument.uri);
+      const migrations = listMigrationsDir(migrationsFolder(params.textDocument.uri, settings, workspaceFolder));
       return await service.doCodeActions(analysis, params.range, diagnostics, await plannerFor(settings, params.textDocument.uri), settings, {
-        workspaceFolder: folderOf(params.textDocument.uri),
+        workspaceFolder,
         now: new Date(),
+        ...(migrations ? { migrations } : {}),
       });
     } catch (e) {
       log('error', `Code actions failed: ${String(e)}`);

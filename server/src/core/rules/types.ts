@@ -38,6 +38,8 @@ export interface IndexFix {
   candidate: IndexCandidate;
   /** The DDL written into the file. */
   ddl(concurrently: boolean): string;
+  /** Its undoing, for down migrations. */
+  drop(concurrently: boolean): string;
   /** Known before any what-if: why this fix cannot be proven (it is then offered marked unproven). */
   unproven?: string;
   /** A refinement (INCLUDE columns) of the candidate with this name: offered only when it beats it. */
