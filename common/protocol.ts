@@ -40,6 +40,11 @@ export interface SqlInsightSettings {
    * these instead of the development database's counts.
    */
   tableSizes: Record<string, number>;
+  /**
+   * A statistics file with more table sizes (JSON `{ "orders": 50000000 }`, or CSV lines `orders,50000000` as
+   * `SELECT relname, reltuples FROM pg_class` prints them), relative to the workspace folder; tableSizes wins.
+   */
+  tableSizesFile: string;
 }
 
 export type DatabaseMode = 'auto' | 'server' | 'embedded';
@@ -62,6 +67,7 @@ export const DEFAULT_SETTINGS: SqlInsightSettings = {
   schemaFiles: [],
   rules: {},
   tableSizes: {},
+  tableSizesFile: '',
 };
 
 /**
@@ -86,6 +92,7 @@ export function normalizeSettings(raw: unknown): SqlInsightSettings {
     schemaFiles: strings(r.schemaFiles).map((g) => g.trim()),
     rules: ruleLevels(r.rules),
     tableSizes: tableSizes(r.tableSizes),
+    tableSizesFile: str(r.tableSizesFile, DEFAULT_SETTINGS.tableSizesFile).trim(),
   };
 }
 

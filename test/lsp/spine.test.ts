@@ -207,6 +207,23 @@ describe('language server over stdio against PostgreSQL', function () {
     }
   });
 
+  it('reads production table sizes from sqlInsight.tableSizesFile', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'sqli-sizes-'));
+    try {
+      writeFileSync(path.join(dir, 'sizes.csv'), 'products,2000000\n');
+      const uri = pathToFileURL(path.join(dir, 'products.sql')).href;
+      const text = "SELECT id, price FROM products WHERE title = 'Product 5';";
+      assert.deepEqual(await client.open(uri, text), [], '2,000 rows in development: small');
+      client.settings = { databaseUrl: db.url, tableSizesFile: 'sizes.csv' };
+      const ds = await client.changeAndSave(uri, text + '\n');
+      assert.deepEqual(ds.map((d) => [d.code, textAt(text, d.range)]), [['seq-scan-large-table', 'products']]);
+      assert.match(messageOf(ds[0]), /~2,000,000 rows \(sqlInsight\.tableSizes\)/);
+    } finally {
+      client.settings = { databaseUrl: db.url };
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('re-plans on save and drops diagnostics that no longer apply', async () => {
     const uri = 'file:///spine/resave.sql';
     const first = await client.open(uri, 'SELECT * FROM orders WHERE customer_id = 1;');

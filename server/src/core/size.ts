@@ -47,3 +47,30 @@ export function nodeFactor(node: PlanNode, relationOf: (schema: string | undefin
 export function describeSize(size: TableSize, format: (n: number) => string): string {
   return `~${format(Math.round(size.rows))} rows${size.configured ? ' (sqlInsight.tableSizes)' : ''}`;
 }
+
+/**
+ * Table sizes from a statistics file: a JSON object of numbers, or lines `name,rows` (also tab-, `|`- or
+ * space-separated, as psql prints `SELECT relname, reltuples FROM pg_class`). Never throws; junk is skipped.
+ */
+export function parseTableSizes(text: string): Record<string, number> {
+  const out: Record<string, number> = {};
+  const add = (name: unknown, rows: unknown): void => {
+    const n = typeof rows === 'number' ? rows : Number(String(rows).trim());
+    if (typeof name === 'string' && name.trim() && Number.isFinite(n) && n >= 0) out[name.trim()] = n;
+  };
+  const trimmed = text.trim();
+  if (trimmed.startsWith('{')) {
+    try {
+      const obj: unknown = JSON.parse(trimmed);
+      if (obj && typeof obj === 'object' && !Array.isArray(obj)) for (const [k, v] of Object.entries(obj)) add(k, v);
+    } catch {
+      // Not JSON after all: nothing usable.
+    }
+    return out;
+  }
+  for (const line of trimmed.split(/\r?\n/)) {
+    const parts = line.split(/[,\t|]|\s+/).map((p) => p.trim()).filter(Boolean);
+    if (parts.length >= 2) add(parts[0], parts[parts.length - 1]);
+  }
+  return out;
+}

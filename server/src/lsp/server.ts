@@ -12,6 +12,7 @@ import {
 } from 'vscode-languageserver/node';
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import * as path from 'node:path';
+import { readFileSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import {
   ANALYZE_COMMAND,
@@ -31,6 +32,7 @@ import type { Diagnostic } from '../core/types';
 import { createSqlInsightService, migrationsFolder, type DocumentAnalysis } from '../core/service';
 import { Databases } from './databases';
 import { listMigrationsDir } from './migrationsDir';
+import { parseTableSizes } from '../core/size';
 
 export function startServer(connection: Connection = createConnection(ProposedFeatures.all)): void {
   const documents = new TextDocuments(TextDocument);
@@ -115,10 +117,23 @@ export function startServer(connection: Connection = createConnection(ProposedFe
   async function settingsFor(uri: string): Promise<SqlInsightSettings> {
     if (!canPullConfiguration) return normalizeSettings(undefined);
     try {
-      return normalizeSettings(await connection.workspace.getConfiguration({ scopeUri: uri, section: CONFIGURATION_SECTION }));
+      return withSizesFile(uri, normalizeSettings(await connection.workspace.getConfiguration({ scopeUri: uri, section: CONFIGURATION_SECTION })));
     } catch (e) {
       log('warn', `Could not read settings, using defaults: ${String(e)}`);
       return normalizeSettings(undefined);
+    }
+  }
+
+  /** Merges sqlInsight.tableSizesFile (relative to the workspace folder) under sqlInsight.tableSizes. */
+  function withSizesFile(uri: string, settings: SqlInsightSettings): SqlInsightSettings {
+    if (!settings.tableSizesFile) return settings;
+    const base = folderOf(uri) ?? uri.slice(0, uri.lastIndexOf('/'));
+    try {
+      const file = path.resolve(base.startsWith('file:') ? fileURLToPath(base) : base, settings.tableSizesFile);
+      return { ...settings, tableSizes: { ...parseTableSizes(readFileSync(file, 'utf8')), ...settings.tableSizes } };
+    } catch (e) {
+      log('warn', `Could not read sqlInsight.tableSizesFile: ${e instanceof Error ? e.message : String(e)}`);
+      return settings;
     }
   }
 
