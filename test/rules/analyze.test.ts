@@ -54,6 +54,16 @@ describe('EXPLAIN ANALYZE rules against PostgreSQL', function () {
     assert.match(d.message, /CREATE STATISTICS customers_country_status_stats \(dependencies, mcv\) ON country, status FROM customers/);
   });
 
+  it('keeps what Analyze measured across a re-validation, for statements whose text did not change', async () => {
+    const sql = "SELECT id FROM customers WHERE country = 'FR' AND status = 'inactive';\nSELECT 1;";
+    const { analysis } = await analyze(sql);
+    const again = await service.doValidation(await service.parse({ uri: 'file:///analyze.sql', languageId: 'sql', version: 2, getText: () => sql }, settings), planner, settings, undefined, analysis);
+    assert.ok(again.diagnostics.some((d) => d.code === 'row-estimate-misleading'), JSON.stringify(again.diagnostics));
+    const edited = sql.replace("'FR'", "'DE'");
+    const changed = await service.doValidation(await service.parse({ uri: 'file:///analyze.sql', languageId: 'sql', version: 3, getText: () => edited }, settings), planner, settings, undefined, analysis);
+    assert.ok(!changed.diagnostics.some((d) => d.code === 'row-estimate-misleading'), 'an edited statement needs a new Analyze');
+  });
+
   it('disk-sort-or-hash: an external sort', async () => {
     const { found } = await analyze('SELECT id, total FROM orders ORDER BY total DESC, note');
     const [d] = only(found, 'disk-sort-or-hash');

@@ -89,6 +89,8 @@ export interface SqlInsightService {
     planner: Planner | undefined,
     settings: SqlInsightSettings,
     signal?: AbortSignal,
+    /** The document's previous analysis: EXPLAIN ANALYZE results of statements whose text is unchanged carry over. */
+    previous?: DocumentAnalysis,
   ): Promise<DocumentAnalysis>;
   doHover(analysis: DocumentAnalysis, position: Position): Hover | null;
   doCodeActions(
@@ -121,7 +123,7 @@ export function createSqlInsightService(options: ServiceOptions = {}): SqlInsigh
   return {
     handles: (languageId) => SQL_LANGUAGE_IDS.has(languageId) || EMBEDDING_LANGUAGE_IDS.has(languageId),
     parse,
-    doValidation: (document, planner, settings, signal) => doValidation(document, planner, settings, signal, docs),
+    doValidation: (document, planner, settings, signal, previous) => doValidation(document, planner, settings, signal, docs, previous),
     doHover,
     doCodeActions,
     proveFixes,
@@ -165,6 +167,7 @@ async function doValidation(
   settings: SqlInsightSettings,
   signal: AbortSignal | undefined,
   docs: string | undefined,
+  previous?: DocumentAnalysis,
 ): Promise<DocumentAnalysis> {
   const analysis: DocumentAnalysis = {
     document: doc,
@@ -216,7 +219,11 @@ async function doValidation(
     if (planned.length > 0 && !signal?.aborted && planner.describeDatabase) analysis.database = await planner.describeDatabase(ctx);
   }
 
+  const analyzedBefore = new Map<string, ExplainResult>();
+  for (const p of previous?.results ?? []) if (p.analyzed) analyzedBefore.set(p.stmt.text, p.analyzed);
   for (const r of analysis.results) {
+    const carried = analyzedBefore.get(r.stmt.text);
+    if (carried && r.explain?.kind === 'plan') r.analyzed = carried;
     const res = r.explain;
     // An error caused by the placeholder standing in for a part not known statically is not the user's.
     if (res?.kind === 'error' && unknownParts(r.stmt).length === 0) {

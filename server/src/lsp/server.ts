@@ -147,7 +147,7 @@ export function startServer(connection: Connection = createConnection(ProposedFe
       const settings = await settingsFor(doc.uri);
       const planner = await plannerFor(settings, doc.uri);
       const parsed = await service.parse(doc, settings);
-      const analysis = await service.doValidation(parsed, planner, settings, controller.signal);
+      const analysis = await service.doValidation(parsed, planner, settings, controller.signal, analyses.get(doc.uri));
       // Drop results for a document that moved on (or closed) while we were planning.
       const current = documents.get(doc.uri);
       if (controller.signal.aborted || !current || current.version !== parsed.version) return;

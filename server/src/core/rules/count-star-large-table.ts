@@ -1,6 +1,6 @@
 // count-star-large-table: an exact count(*) over a large table. PostgreSQL keeps no row count (MVCC: each
 // transaction may see a different one), so it visits every row, and the query slows down as the table grows.
-import { functionCallsIn, hasAggregate, nodeSpan, type TableRef } from '../ast';
+import { functionCallsIn, nodeSpan, type TableRef } from '../ast';
 import { planNodes, type PlanNode } from '../plan';
 import { scanNodesFor } from '../scans';
 import { isLarge, nodeFactor } from '../size';
@@ -27,7 +27,7 @@ export const countStarLargeTable: PlanRule = {
       if (!isLarge({ rows, configured: false }, settings)) continue;
       const span = nodeSpan(count.node, stmt.tokens, stmt.parse.conv);
       if (!span) continue;
-      const whole = !block.where && hasAggregate(block.node.targetList);
+      const whole = !block.where;
       const name = qualifiedName(table.schema, table.relname);
       findings.push({
         ruleId: this.id,

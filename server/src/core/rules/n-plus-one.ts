@@ -3,13 +3,14 @@
 import { nodeSpan } from '../ast';
 import type { AstNode } from '../parse';
 import { blockPredicates, comparisonsIn, plainColumn } from '../predicates';
-import type { Finding, StatementContext, SyntaxRule } from './types';
+import { sameDefault, type Finding, type StatementContext, type SyntaxRule } from './types';
 
 export const nPlusOne: SyntaxRule = {
   id: 'n-plus-one',
   title: 'A query inside a loop of JS/TS code, once per item (N+1 queries)',
   needs: 'syntax',
-  defaults: { sql: 'warning', embedded: 'warning' },
+  // Only JS/TS regions are ever in a loop; the level is the same everywhere.
+  defaults: sameDefault('warning'),
   check(ctx: StatementContext): Finding[] {
     const { stmt } = ctx;
     const loop = stmt.region.loop;
