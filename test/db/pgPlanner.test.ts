@@ -265,6 +265,17 @@ describe('db: PgPlanner on PostgreSQL', function () {
   });
 
   describe('whatIf', () => {
+    it('proves two real builds on one table asked for at once: they take turns instead of timing out on locks', async () => {
+      const build = (name: string, expr: string) =>
+        planner.whatIf(
+          { sql: `SELECT id FROM customers WHERE ${expr} = 'x'`, paramCount: 0 },
+          { name, table: { name: 'customers' }, sql: `CREATE INDEX ${name} ON customers (${expr})`, needsRealBuild: true },
+          ctx,
+        );
+      const results = await Promise.all([build('turn_a', 'lower(email)'), build('turn_b', 'lower(name)'), build('turn_c', 'upper(country)')]);
+      for (const r of results) assert.ok(assertProven(r).used, JSON.stringify(r));
+    });
+
     const lowerEmail: IndexCandidate = {
       name: 'customers_lower_email_whatif',
       table: { name: 'customers' },

@@ -79,11 +79,15 @@ describe('language server over stdio against PostgreSQL', function () {
     assert.match(messageOf(d), /Seq Scan on orders: reads all ~120,000 rows/);
     assert.match(messageOf(d), /customer_id = 42/);
     assert.match(messageOf(d), /cost [\d,.]+/);
+    // The plain index; a covering (INCLUDE id, total) variant is offered as well only where the visibility map
+    // makes its index-only scan cheaper, which depends on whether the table has been vacuumed.
     const actions = ((await client.codeActions(uri, d)) ?? []).filter((a) => a.edit);
-    assert.equal(actions.length, 1, JSON.stringify(actions.map((a) => a.title)));
-    assert.match(actions[0].title, /^Create index on orders \(customer_id, status, created_at\) — cost [\d,]+ → [\d.]+$/);
+    const plain = actions.find((a) => /^Create index on orders/.test(a.title));
+    assert.ok(plain, JSON.stringify(actions.map((a) => a.title)));
+    assert.ok(actions.every((a) => /^Create (covering )?index on orders \(customer_id, status, created_at\)/.test(a.title)), JSON.stringify(actions.map((a) => a.title)));
+    assert.match(plain.title, /^Create index on orders \(customer_id, status, created_at\) — cost [\d,]+ → [\d.]+$/);
     assert.equal(
-      actions[0].edit?.changes?.[uri]?.[0].newText,
+      plain.edit?.changes?.[uri]?.[0].newText,
       'CREATE INDEX CONCURRENTLY IF NOT EXISTS orders_customer_id_status_created_at_idx ON orders (customer_id, status, created_at);\n',
     );
   });
