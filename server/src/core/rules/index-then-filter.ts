@@ -47,7 +47,8 @@ export const indexThenFilter: PlanRule = {
       } else {
         const selectivity = equalitySelectivity(info, filter.column, filter.value);
         if (selectivity === undefined || selectivity <= 0) continue;
-        kept = scan['Plan Rows'] * factor;
+        // Below a LIMIT the scan stops once it has kept enough rows.
+        kept = Math.min(scan['Plan Rows'] * factor, limitAbove(ctx.plan, scan) ?? Infinity);
         read = kept / Math.min(1, selectivity);
         how = 'estimated from pg_stats';
       }
@@ -70,6 +71,24 @@ export const indexThenFilter: PlanRule = {
     return findings;
   },
 };
+
+/** The row count of a LIMIT the scan feeds directly (through nodes that pass rows on as they come). */
+function limitAbove(root: PlanNode, scan: PlanNode): number | undefined {
+  const path: PlanNode[] = [];
+  const find = (n: PlanNode): boolean => {
+    path.push(n);
+    if (n === scan || (n.Plans ?? []).some(find)) return true;
+    path.pop();
+    return false;
+  };
+  if (!find(root)) return undefined;
+  for (let i = path.length - 2; i >= 0; i--) {
+    const t = path[i]['Node Type'];
+    if (t === 'Limit') return path[i]['Plan Rows'];
+    if (!['Nested Loop', 'Result', 'Gather', 'Gather Merge', 'Append', 'Merge Append', 'Subquery Scan'].includes(t)) return undefined;
+  }
+  return undefined;
+}
 
 /** An equality on a plain column of `table` that the scan applies as a Filter (not as its index condition). */
 function filterEquality(table: TableRef, scan: PlanNode, ctx: RuleContext): { column: string; value: AstNode; span: { start: number; end: number } } | undefined {
