@@ -5,7 +5,7 @@ import { normalizeSettings, type SqlInsightSettings } from '../../common/protoco
 import { LineIndex } from '../../server/src/core/positions';
 import { createSqlInsightService, type AnalyzeOutcome, type DocumentAnalysis } from '../../server/src/core/service';
 import { PgPlanner, resolveConnection } from '../../server/src/db/pgPlanner';
-import { createShopDatabase, type TestDatabase } from '../helpers/testDb';
+import { createShopDatabase, requireServer, type TestDatabase } from '../helpers/testDb';
 
 describe('EXPLAIN ANALYZE rules against PostgreSQL', function () {
   this.timeout(60_000);
@@ -14,6 +14,7 @@ describe('EXPLAIN ANALYZE rules against PostgreSQL', function () {
   let settings: SqlInsightSettings;
   const service = createSqlInsightService();
 
+  before(requireServer);
   before(async () => {
     db = await createShopDatabase('analyze');
     await db.query(`ALTER DATABASE ${db.name} SET work_mem = '64kB'`);

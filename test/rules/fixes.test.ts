@@ -5,7 +5,7 @@ import { normalizeSettings } from '../../common/protocol';
 import { createSqlInsightService } from '../../server/src/core/service';
 import type { CodeAction } from '../../server/src/core/types';
 import { PgPlanner, resolveConnection } from '../../server/src/db/pgPlanner';
-import { createShopDatabase, type TestDatabase } from '../helpers/testDb';
+import { createShopDatabase, requireServer, type TestDatabase } from '../helpers/testDb';
 
 describe('index fixes: exact DDL and proven costs', function () {
   this.timeout(60_000);
@@ -13,6 +13,7 @@ describe('index fixes: exact DDL and proven costs', function () {
   let planner: PgPlanner;
   const service = createSqlInsightService();
 
+  before(requireServer);
   before(async () => {
     db = await createShopDatabase('fixes');
     planner = new PgPlanner(resolveConnection(normalizeSettings({ databaseUrl: db.url }), {}));

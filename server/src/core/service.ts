@@ -486,7 +486,10 @@ async function analyzeStatement(
   const stmt = analysis.document.statementAt(offset);
   if (!stmt) return { kind: 'not-analyzed', message: 'There is no statement here.' };
   const r = analysis.results[stmt.index];
-  if (!planner?.analyze) return { kind: 'not-analyzed', message: 'No database is configured.' };
+  if (!planner) return { kind: 'not-analyzed', message: 'No database is configured.' };
+  if (!planner.analyze || (r.explain?.kind === 'plan' && r.explain.statistics !== undefined && r.explain.statistics !== 'real')) {
+    return { kind: 'not-analyzed', message: 'EXPLAIN ANALYZE needs a database with data; the embedded engine has none.' };
+  }
   if (!stmt.parse.ok || !isExplainable(stmt.parse.kind)) {
     return { kind: 'not-analyzed', message: 'Only SELECT, INSERT, UPDATE, DELETE, WITH and VALUES can be analysed.' };
   }
@@ -533,6 +536,8 @@ function analyzableStatements(analysis: DocumentAnalysis): { range: Range; offse
   const out: { range: Range; offset: number; writes: boolean; analyzed?: string }[] = [];
   for (const r of analysis.results) {
     if (r.explain?.kind !== 'plan') continue;
+    // Running a statement against empty tables (the embedded engine) measures nothing.
+    if (r.explain.statistics !== undefined && r.explain.statistics !== 'real') continue;
     if (r.stmt.parse.ok && r.stmt.parse.paramCount > 0) continue;
     const item: { range: Range; offset: number; writes: boolean; analyzed?: string } = {
       range: analysis.document.range(r.stmt, 0, 0),
