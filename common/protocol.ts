@@ -33,10 +33,26 @@ export interface SqlInsightSettings {
   database: DatabaseMode;
   /** Globs (workspace-relative) of the schema files loaded into the embedded engine; empty: the usual places. */
   schemaFiles: string[];
+  /** Per-rule level by rule id; a rule that is not listed keeps its default. */
+  rules: Record<string, RuleLevel>;
+  /**
+   * How many rows tables really have (in production), by `table` or `schema.table`; every "large" test uses
+   * these instead of the development database's counts.
+   */
+  tableSizes: Record<string, number>;
+  /**
+   * A statistics file with more table sizes (JSON `{ "orders": 50000000 }`, or CSV lines `orders,50000000` as
+   * `SELECT relname, reltuples FROM pg_class` prints them), relative to the workspace folder; tableSizes wins.
+   */
+  tableSizesFile: string;
 }
 
 export type DatabaseMode = 'auto' | 'server' | 'embedded';
 const DATABASE_MODES: readonly DatabaseMode[] = ['auto', 'server', 'embedded'];
+
+/** What a user can set a rule to. */
+export type RuleLevel = 'off' | 'error' | 'warning' | 'information' | 'hint';
+export const RULE_LEVELS: readonly RuleLevel[] = ['off', 'error', 'warning', 'information', 'hint'];
 
 export const DEFAULT_SETTINGS: SqlInsightSettings = {
   databaseUrl: '',
@@ -49,6 +65,9 @@ export const DEFAULT_SETTINGS: SqlInsightSettings = {
   migrationsDir: '',
   database: 'auto',
   schemaFiles: [],
+  rules: {},
+  tableSizes: {},
+  tableSizesFile: '',
 };
 
 /**
@@ -71,6 +90,9 @@ export function normalizeSettings(raw: unknown): SqlInsightSettings {
     migrationsDir: str(r.migrationsDir, DEFAULT_SETTINGS.migrationsDir).trim(),
     database: DATABASE_MODES.find((m) => m === r.database) ?? DEFAULT_SETTINGS.database,
     schemaFiles: strings(r.schemaFiles).map((g) => g.trim()),
+    rules: ruleLevels(r.rules),
+    tableSizes: tableSizes(r.tableSizes),
+    tableSizesFile: str(r.tableSizesFile, DEFAULT_SETTINGS.tableSizesFile).trim(),
   };
 }
 
@@ -80,6 +102,26 @@ function rowCounts(v: unknown): Record<string, number> {
   if (!isObject(v)) return out;
   for (const [name, rows] of Object.entries(v)) {
     if (name.trim() && typeof rows === 'number' && Number.isFinite(rows) && rows >= 0) out[name.trim()] = Math.floor(rows);
+  }
+  return out;
+}
+
+/** Keeps valid levels only; `default` (the value the settings UI shows) and anything else mean "not set". */
+function ruleLevels(v: unknown): Record<string, RuleLevel> {
+  const out: Record<string, RuleLevel> = {};
+  if (!isObject(v)) return out;
+  for (const [id, level] of Object.entries(v)) {
+    const l = typeof level === 'string' ? level.trim().toLowerCase() : '';
+    if ((RULE_LEVELS as readonly string[]).includes(l)) out[id] = l as RuleLevel;
+  }
+  return out;
+}
+
+function tableSizes(v: unknown): Record<string, number> {
+  const out: Record<string, number> = {};
+  if (!isObject(v)) return out;
+  for (const [name, rows] of Object.entries(v)) {
+    if (name.trim() && typeof rows === 'number' && Number.isFinite(rows) && rows >= 0) out[name.trim()] = rows;
   }
   return out;
 }
@@ -171,3 +213,23 @@ export function normalizePasswords(raw: unknown): StoredPassword[] {
   const list = isObject(raw) && Array.isArray(raw.passwords) ? raw.passwords : [];
   return list.filter((p): p is StoredPassword => isObject(p) && typeof p.target === 'string' && typeof p.password === 'string');
 }
+/** Client → server: EXPLAIN ANALYZE the statement at a position (the Analyze command and code lens). */
+export const ANALYZE_REQUEST = 'sqlInsight/analyze';
+
+export interface AnalyzeParams {
+  uri: string;
+  position: { line: number; character: number };
+  /** The user agreed to run a data-changing statement (inside a transaction that is rolled back). */
+  confirmed: boolean;
+}
+
+export interface AnalyzeResult {
+  /** `needs-confirmation`: the statement changes data; ask the user, then send again with `confirmed`. */
+  kind: 'analyzed' | 'needs-confirmation' | 'not-analyzed';
+  message: string;
+}
+
+/** Client command behind the Analyze code lens: arguments `uri`, `position`. */
+export const ANALYZE_COMMAND = 'sqlInsight.analyze';
+/** Client command that puts its argument on the clipboard (the "Copy CREATE INDEX" code action). */
+export const COPY_COMMAND = 'sqlInsight.copyToClipboard';

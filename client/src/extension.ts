@@ -3,10 +3,15 @@
 import * as vscode from 'vscode';
 import { LanguageClient, TransportKind, type LanguageClientOptions, type ServerOptions } from 'vscode-languageclient/node';
 import {
+  ANALYZE_COMMAND,
+  ANALYZE_REQUEST,
   connectionTarget,
+  COPY_COMMAND,
   PASSWORDS_NOTIFICATION,
   STATUS_NOTIFICATION,
   type InitializationOptions,
+  type AnalyzeParams,
+  type AnalyzeResult,
   type PasswordsParams,
   type StatusParams,
   type StoredPassword,
@@ -55,6 +60,31 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     ...watchers,
     client.onNotification(STATUS_NOTIFICATION, (p: StatusParams) => showStatus(status, p)),
     vscode.commands.registerCommand('sqlInsight.showOutput', () => output.show(true)),
+    // Run from the "Copy CREATE INDEX" code action with the DDL as its argument.
+    vscode.commands.registerCommand(COPY_COMMAND, async (text: unknown) => {
+      if (typeof text !== 'string') return;
+      await vscode.env.clipboard.writeText(text);
+      void vscode.window.showInformationMessage('SQL Insight: CREATE INDEX copied to the clipboard.');
+    }),
+    // From the code lens (uri, position) or the command palette (the cursor's statement).
+    vscode.commands.registerCommand(ANALYZE_COMMAND, async (uri?: string, position?: AnalyzeParams['position']) => {
+      const editor = vscode.window.activeTextEditor;
+      if (uri === undefined || position === undefined) {
+        if (!editor) return;
+        uri = editor.document.uri.toString();
+        position = { line: editor.selection.active.line, character: editor.selection.active.character };
+      }
+      const params: AnalyzeParams = { uri, position, confirmed: false };
+      let result = await client?.sendRequest<AnalyzeResult>(ANALYZE_REQUEST, params);
+      if (result?.kind === 'needs-confirmation') {
+        const run = 'Run and roll back';
+        if ((await vscode.window.showWarningMessage(result.message, { modal: true }, run)) !== run) return;
+        result = await client?.sendRequest<AnalyzeResult>(ANALYZE_REQUEST, { ...params, confirmed: true });
+      }
+      if (!result) return;
+      if (result.kind === 'analyzed') void vscode.window.showInformationMessage(`SQL Insight: ${result.message}`);
+      else void vscode.window.showWarningMessage(`SQL Insight: ${result.message}`);
+    }),
     vscode.commands.registerCommand('sqlInsight.restartServer', async () => {
       showStatus(status, { state: 'connecting', message: 'Restarting the SQL Insight server…' });
       await client?.restart();

@@ -164,8 +164,11 @@ describe('db: PgPlanner on PostgreSQL', function () {
       assert.strictEqual(products.kind, 'r');
       assert.strictEqual(products.reltuples, 2000);
       assert.ok(products.relpages > 0);
-      assert.deepStrictEqual(products.columns[0], { name: 'id', type: 'bigint', notNull: true });
-      assert.deepStrictEqual(products.columns[3], { name: 'price', type: 'numeric(10,2)', notNull: true });
+      const { stats: idStats, ...id } = products.columns[0];
+      assert.deepStrictEqual(id, { name: 'id', type: 'bigint', notNull: true });
+      assert.strictEqual(idStats?.nDistinct, -1, 'a unique column');
+      const { stats: _priceStats, ...price } = products.columns[3];
+      assert.deepStrictEqual(price, { name: 'price', type: 'numeric(10,2)', notNull: true });
       const expr = products.indexes.find((i) => i.name === 'products_lower_title_idx')!;
       assert.deepStrictEqual(expr, {
         name: 'products_lower_title_idx',
@@ -192,6 +195,30 @@ describe('db: PgPlanner on PostgreSQL', function () {
       assert.strictEqual(odd.schema, 'Odd Schema');
       assert.strictEqual(odd.reltuples, -1);
       assert.deepStrictEqual(odd.indexes, []);
+      assert.strictEqual(odd.columns[0].stats, undefined, 'never analysed: no statistics');
+    });
+
+    it('describes column statistics, foreign keys and partitions for the advisor', async () => {
+      await db.query(`CREATE TABLE IF NOT EXISTS parted (id int NOT NULL, at date NOT NULL) PARTITION BY RANGE (at);
+        CREATE TABLE IF NOT EXISTS parted_a PARTITION OF parted FOR VALUES FROM ('2020-01-01') TO ('2021-01-01');
+        CREATE TABLE IF NOT EXISTS parted_b PARTITION OF parted FOR VALUES FROM ('2021-01-01') TO ('2022-01-01');`);
+      const m = await planner.describeRelations([{ name: 'orders' }, { name: 'parted' }], ctx);
+      const orders = m.get('orders')!;
+      const status = orders.columns.find((c) => c.name === 'status')!.stats!;
+      assert.deepStrictEqual(status.mostCommonValues, ['shipped', 'pending', 'refunded']);
+      assert.strictEqual(status.mostCommonFreqs.length, 3);
+      assert.ok(status.mostCommonFreqs[0] > 0.7 && status.mostCommonFreqs[2] < 0.05, JSON.stringify(status));
+      assert.strictEqual(status.nDistinct, 3);
+      assert.deepStrictEqual(orders.foreignKeys, [
+        { name: 'orders_customer_id_fkey', columns: ['customer_id'], references: { schema: 'public', name: 'customers' }, referencedColumns: ['id'] },
+      ]);
+      assert.deepStrictEqual(orders.partitions, []);
+      const parted = m.get('parted')!;
+      assert.strictEqual(parted.kind, 'p');
+      assert.deepStrictEqual(parted.partitions, [
+        { schema: 'public', name: 'parted_a' },
+        { schema: 'public', name: 'parted_b' },
+      ]);
     });
 
     it('returns an empty map for nothing to look up', async () => {
@@ -200,7 +227,55 @@ describe('db: PgPlanner on PostgreSQL', function () {
     });
   });
 
+  describe('analyze', () => {
+    it('runs a SELECT read-only and reports actual rows, execution time and buffers', async () => {
+      const r = assertPlan(await planner.analyze({ sql: 'SELECT id FROM customers WHERE id < 10', paramCount: 0, writes: false }, ctx));
+      assert.strictEqual(r.plan['Actual Rows'], 9);
+      assert.strictEqual(typeof r.executionTimeMs, 'number');
+      assert.strictEqual(typeof r.plan['Shared Hit Blocks'], 'number');
+    });
+
+    it('runs a data-changing statement read-write and rolls it back', async () => {
+      const before = await db.query('SELECT code, name FROM countries ORDER BY code');
+      const r = assertPlan(await planner.analyze({ sql: "UPDATE countries SET name = 'Changed'", paramCount: 0, writes: true }, ctx));
+      assert.strictEqual(r.plan['Node Type'], 'ModifyTable');
+      assert.deepStrictEqual(await db.query('SELECT code, name FROM countries ORDER BY code'), before);
+    });
+
+    it('refuses writes in a statement it was told only reads (the transaction is read-only)', async () => {
+      const r = await planner.analyze({ sql: "DELETE FROM countries WHERE code = 'DE'", paramCount: 0, writes: false }, ctx);
+      assert.strictEqual(r.kind, 'error', JSON.stringify(r));
+      assert.match(r.kind === 'error' ? r.message : '', /read-only transaction/);
+      assert.strictEqual((await db.query('SELECT count(*)::int AS n FROM countries'))[0].n, 5);
+    });
+
+    it('stops at statement_timeout', async () => {
+      const r = await planner.analyze(
+        { sql: 'SELECT pg_sleep(5)', paramCount: 0, writes: false },
+        { settings: settingsFor(db.url, { statementTimeoutMs: 200 }) },
+      );
+      assert.strictEqual(r.kind, 'unavailable', JSON.stringify(r));
+      assert.match(r.kind === 'unavailable' ? r.reason : '', /statement_timeout/);
+    });
+
+    it('does not run statements with parameters', async () => {
+      const r = await planner.analyze({ sql: 'SELECT * FROM customers WHERE id = $1', paramCount: 1, writes: false }, ctx);
+      assert.strictEqual(r.kind, 'error');
+    });
+  });
+
   describe('whatIf', () => {
+    it('proves two real builds on one table asked for at once: they take turns instead of timing out on locks', async () => {
+      const build = (name: string, expr: string) =>
+        planner.whatIf(
+          { sql: `SELECT id FROM customers WHERE ${expr} = 'x'`, paramCount: 0 },
+          { name, table: { name: 'customers' }, sql: `CREATE INDEX ${name} ON customers (${expr})`, needsRealBuild: true },
+          ctx,
+        );
+      const results = await Promise.all([build('turn_a', 'lower(email)'), build('turn_b', 'lower(name)'), build('turn_c', 'upper(country)')]);
+      for (const r of results) assert.ok(assertProven(r).used, JSON.stringify(r));
+    });
+
     const lowerEmail: IndexCandidate = {
       name: 'customers_lower_email_whatif',
       table: { name: 'customers' },

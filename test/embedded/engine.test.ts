@@ -145,10 +145,13 @@ describe('embedded: the engine over PGlite', function () {
       const hover = service.doHover(analysis, { line: 0, character: 3 });
       assert.match(hover?.contents.value ?? '', /estimates are synthetic \(sqlInsight\.embedded\.rowCounts\)/);
 
-      const actions = await service.doCodeActions(analysis, analysis.diagnostics[0].range, analysis.diagnostics, db.planner, settings, {
+      const all = await service.doCodeActions(analysis, analysis.diagnostics[0].range, analysis.diagnostics, db.planner, settings, {
         now: new Date(),
       });
+      // The edit, and its "Copy CREATE INDEX" command.
+      const actions = all.filter((a) => a.edit);
       assert.equal(actions.length, 1, 'the index is proven by a rolled-back what-if');
+      assert.equal(all.filter((a) => a.command).length, 1);
       assert.match(actions[0].title, /^Create index on orders \(customer_id, status\) — cost [\d,]+ → [\d,.]+$/);
 
       const ctx: CallContext = { settings };

@@ -1,6 +1,10 @@
 // The spine, end to end: the built server over stdio, a real PostgreSQL, real plans.
 import * as assert from 'node:assert/strict';
-import type { Diagnostic } from 'vscode-languageserver-protocol';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import type { CreateFile, Diagnostic, TextDocumentEdit } from 'vscode-languageserver-protocol';
 import { LspClient, messageOf, textAt } from '../helpers/lspClient';
 import { createShopDatabase, requireServer, type TestDatabase } from '../helpers/testDb';
 
@@ -34,8 +38,21 @@ describe('language server over stdio against PostgreSQL', function () {
     assert.match(messageOf(d), /customers_email_idx/);
     assert.equal(byCode(ds, 'seq-scan-large-table').length, 0, 'one finding per problem');
 
-    const actions = (await client.codeActions(uri, d)) ?? [];
-    assert.equal(actions.length, 1);
+    assert.match(String(d.codeDescription?.href), /^file:\/\/.*\/docs\/rules\.md#function-on-indexed-column$/);
+    assert.ok(existsSync(fileURLToPath(String(d.codeDescription?.href).replace(/#.*$/, ''))), 'the linked docs exist');
+
+    const all = (await client.codeActions(uri, d)) ?? [];
+    const actions = all.filter((a) => a.edit);
+    assert.equal(actions.length, 1, JSON.stringify(all.map((a) => a.title)));
+    const copy = all.filter((a) => a.command);
+    assert.deepEqual(
+      copy.map((a) => [a.title, a.command?.command, a.command?.arguments]),
+      [[
+        'Copy CREATE INDEX customers_lower_email_idx',
+        'sqlInsight.copyToClipboard',
+        ['CREATE INDEX CONCURRENTLY IF NOT EXISTS customers_lower_email_idx ON customers (lower(email));'],
+      ]],
+    );
     const m = /^Create expression index on customers \(lower\(email\)\) — cost ([\d,.]+) → ([\d,.]+)$/.exec(actions[0].title);
     assert.ok(m, actions[0].title);
     const before = Number(m[1].replace(/,/g, ''));
@@ -62,11 +79,15 @@ describe('language server over stdio against PostgreSQL', function () {
     assert.match(messageOf(d), /Seq Scan on orders: reads all ~120,000 rows/);
     assert.match(messageOf(d), /customer_id = 42/);
     assert.match(messageOf(d), /cost [\d,.]+/);
-    const actions = (await client.codeActions(uri, d)) ?? [];
-    assert.equal(actions.length, 1);
-    assert.match(actions[0].title, /^Create index on orders \(customer_id, status, created_at\) — cost [\d,]+ → [\d.]+$/);
+    // The plain index; a covering (INCLUDE id, total) variant is offered as well only where the visibility map
+    // makes its index-only scan cheaper, which depends on whether the table has been vacuumed.
+    const actions = ((await client.codeActions(uri, d)) ?? []).filter((a) => a.edit);
+    const plain = actions.find((a) => /^Create index on orders/.test(a.title));
+    assert.ok(plain, JSON.stringify(actions.map((a) => a.title)));
+    assert.ok(actions.every((a) => /^Create (covering )?index on orders \(customer_id, status, created_at\)/.test(a.title)), JSON.stringify(actions.map((a) => a.title)));
+    assert.match(plain.title, /^Create index on orders \(customer_id, status, created_at\) — cost [\d,]+ → [\d.]+$/);
     assert.equal(
-      actions[0].edit?.changes?.[uri]?.[0].newText,
+      plain.edit?.changes?.[uri]?.[0].newText,
       'CREATE INDEX CONCURRENTLY IF NOT EXISTS orders_customer_id_status_created_at_idx ON orders (customer_id, status, created_at);\n',
     );
   });
@@ -129,6 +150,82 @@ describe('language server over stdio against PostgreSQL', function () {
     const text = 'SELECT * FROM orders WHERE customer_id = $1 AND created_at > $2;';
     const ds = await client.open('file:///spine/params.sql', text);
     assert.equal(byCode(ds, 'seq-scan-large-table').length, 1, JSON.stringify(ds));
+  });
+
+  it('offers Analyze lenses and runs EXPLAIN ANALYZE on request, asking first before a data-changing statement', async () => {
+    const uri = 'file:///spine/analyze.sql';
+    const text = [
+      "SELECT id FROM customers WHERE country = 'FR' AND status = 'inactive';",
+      "DELETE FROM countries WHERE code = 'FR';",
+      'SELECT * FROM orders WHERE id = $1;',
+    ].join('\n');
+    await client.open(uri, text);
+    type Lens = { range: { start: { line: number } }; command: { title: string; command: string; arguments: unknown[] } };
+    const lenses = (): Promise<Lens[]> => client.connection.sendRequest('textDocument/codeLens', { textDocument: { uri } });
+    assert.deepEqual(
+      (await lenses()).map((l) => [l.range.start.line, l.command.title, l.command.command]),
+      [
+        [0, 'Analyze', 'sqlInsight.analyze'],
+        [1, 'Analyze (runs it, rolled back)', 'sqlInsight.analyze'],
+      ],
+      'no lens on a statement with parameters',
+    );
+
+    const published = client.nextDiagnostics(uri, 1);
+    const analyzed = await client.connection.sendRequest('sqlInsight/analyze', { uri, position: { line: 0, character: 0 }, confirmed: false });
+    assert.deepEqual((analyzed as { kind: string }).kind, 'analyzed', JSON.stringify(analyzed));
+    const ds = (await published).diagnostics;
+    assert.ok(ds.some((d) => d.code === 'row-estimate-misleading' && textAt(text, d.range) === 'customers'), JSON.stringify(ds));
+    assert.match((await lenses())[0].command.title, /^Analyzed: [\d.,]+ ms · 0 rows · Analyze again$/);
+
+    const ask = (confirmed: boolean) => client.connection.sendRequest('sqlInsight/analyze', { uri, position: { line: 1, character: 3 }, confirmed });
+    const first = (await ask(false)) as { kind: string; message: string };
+    assert.equal(first.kind, 'needs-confirmation');
+    assert.match(first.message, /rolled back/);
+    assert.equal((await db.query("SELECT count(*)::int AS n FROM countries WHERE code = 'FR'"))[0].n, 1);
+    assert.equal(((await ask(true)) as { kind: string }).kind, 'analyzed');
+    assert.equal((await db.query("SELECT count(*)::int AS n FROM countries WHERE code = 'FR'"))[0].n, 1, 'rolled back');
+  });
+
+  it('writes fixes as migrations in the style of sqlInsight.migrationsDir once it is set (Knex here)', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'sqli-migrations-'));
+    try {
+      mkdirSync(path.join(dir, 'db/migrations'), { recursive: true });
+      writeFileSync(path.join(dir, 'db/migrations/20240101000000_init.js'), 'exports.up = () => {};\n');
+      client.settings = { databaseUrl: db.url, migrationsDir: 'db/migrations' };
+      const uri = pathToFileURL(path.join(dir, 'queries.sql')).href;
+      const ds = await client.open(uri, 'SELECT * FROM orders WHERE customer_id = 42;');
+      const [d] = byCode(ds, 'seq-scan-large-table');
+      const [a] = ((await client.codeActions(uri, d)) ?? []).filter((x) => x.edit);
+      assert.match(a.title, /^Create index on orders \(customer_id\) in a new migration — cost [\d,]+ → [\d.,]+$/);
+      const [create, edit] = (a.edit?.documentChanges ?? []) as [CreateFile, TextDocumentEdit];
+      assert.match(create.uri, /\/db\/migrations\/\d{14}_orders_customer_id_idx\.js$/);
+      assert.equal(edit.textDocument.uri, create.uri);
+      assert.match(
+        (edit.edits[0] as { newText: string }).newText,
+        /exports\.config = \{ transaction: false \};\n\nexports\.up = \(knex\) => knex\.raw\(`CREATE INDEX CONCURRENTLY IF NOT EXISTS orders_customer_id_idx ON orders \(customer_id\);`\);\n\nexports\.down = \(knex\) => knex\.raw\(`DROP INDEX CONCURRENTLY IF EXISTS orders_customer_id_idx;`\);\n$/,
+      );
+    } finally {
+      client.settings = { databaseUrl: db.url };
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('reads production table sizes from sqlInsight.tableSizesFile', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'sqli-sizes-'));
+    try {
+      writeFileSync(path.join(dir, 'sizes.csv'), 'products,2000000\n');
+      const uri = pathToFileURL(path.join(dir, 'products.sql')).href;
+      const text = "SELECT id, price FROM products WHERE title = 'Product 5';";
+      assert.deepEqual(await client.open(uri, text), [], '2,000 rows in development: small');
+      client.settings = { databaseUrl: db.url, tableSizesFile: 'sizes.csv' };
+      const ds = await client.changeAndSave(uri, text + '\n');
+      assert.deepEqual(ds.map((d) => [d.code, textAt(text, d.range)]), [['seq-scan-large-table', 'products']]);
+      assert.match(messageOf(ds[0]), /~2,000,000 rows \(sqlInsight\.tableSizes\)/);
+    } finally {
+      client.settings = { databaseUrl: db.url };
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('re-plans on save and drops diagnostics that no longer apply', async () => {

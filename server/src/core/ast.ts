@@ -284,3 +284,52 @@ function parenDelta(t: string): number {
 function isIdentLike(t: string): boolean {
   return /^("|[A-Za-z_\u0080-\uffff])/.test(t);
 }
+
+/** Function calls inside `node` (not descending into subqueries), by their unqualified lower-case name. */
+export function functionCallsIn(node: AstNode): { name: string; node: AstNode }[] {
+  const out: { name: string; node: AstNode }[] = [];
+  const visit = (n: AstNode): void => {
+    if (Array.isArray(n)) {
+      for (const x of n) visit(x);
+      return;
+    }
+    if (!n || typeof n !== 'object') return;
+    if (n.SubLink || n.SelectStmt) return;
+    if (n.FuncCall) {
+      const parts: AstNode[] = n.FuncCall.funcname ?? [];
+      const name = parts[parts.length - 1]?.String?.sval;
+      if (typeof name === 'string') out.push({ name: name.toLowerCase(), node: n });
+    }
+    for (const k in n) visit(n[k]);
+  };
+  visit(node);
+  return out;
+}
+
+const AGGREGATES = new Set([
+  'count', 'sum', 'avg', 'min', 'max', 'array_agg', 'string_agg', 'json_agg', 'jsonb_agg', 'json_object_agg',
+  'jsonb_object_agg', 'bool_and', 'bool_or', 'every', 'bit_and', 'bit_or', 'stddev', 'variance', 'percentile_cont',
+  'percentile_disc', 'mode',
+]);
+
+/** An aggregate call (without OVER) inside `node`. */
+export function hasAggregate(node: AstNode): boolean {
+  return functionCallsIn(node).some((f) => AGGREGATES.has(f.name) && !f.node.FuncCall.over);
+}
+
+/** The span from the first to the last of several expressions. */
+export function spanOfNodes(nodes: AstNode[], tokens: Token[], conv: OffsetConverter): Span | undefined {
+  const spans = nodes.map((n) => nodeSpan(n, tokens, conv)).filter((s): s is Span => s !== undefined);
+  if (spans.length === 0) return undefined;
+  return { start: Math.min(...spans.map((s) => s.start)), end: Math.max(...spans.map((s) => s.end)) };
+}
+
+/** Widens a span over the keywords that follow it (`DESC`, `NULLS LAST`) or precede it (`OFFSET`). */
+export function widenOverWords(span: Span, tokens: Token[], after: string[], before: string[] = []): Span {
+  let { start, end } = span;
+  let i = tokens.findIndex((t) => t.start >= end);
+  while (i >= 0 && i < tokens.length && after.includes(tokens[i].text.toUpperCase())) end = tokens[i++].end;
+  let j = tokenIndexAt(tokens, start) - 1;
+  while (j >= 0 && before.includes(tokens[j].text.toUpperCase())) start = tokens[j--].start;
+  return { start, end };
+}

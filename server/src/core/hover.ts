@@ -9,6 +9,7 @@ export function planMarkdown(result: Extract<ExplainResult, { kind: 'plan' }>, n
   const root = result.plan;
   const parts: string[] = [];
   const timing = [
+    result.executionTimeMs !== undefined ? `**EXPLAIN ANALYZE** · execution ${result.executionTimeMs.toFixed(2)} ms` : undefined,
     result.planningTimeMs !== undefined ? `planning ${result.planningTimeMs.toFixed(2)} ms` : undefined,
     `round trip ${result.elapsedMs.toFixed(1)} ms`,
   ].filter(Boolean);
@@ -43,6 +44,7 @@ export function planTree(root: PlanNode): string[] {
       const v = node[key];
       if (typeof v === 'string') lines.push(`${detailPad}${key}: ${v}`);
     }
+    for (const line of actualDetails(node)) lines.push(`${detailPad}${line}`);
     for (const child of node.Plans ?? []) visit(child, depth + 1);
   };
   visit(root, 0);
@@ -61,5 +63,30 @@ function describeNode(node: PlanNode): string {
     if (node.Alias && node.Alias !== node['Relation Name']) s += ` ${node.Alias}`;
   }
   const cost = `${node['Startup Cost'].toFixed(2)}..${node['Total Cost'].toFixed(2)}`;
-  return `${s}  (cost=${cost} rows=${node['Plan Rows']} width=${node['Plan Width']})`;
+  let out = `${s}  (cost=${cost} rows=${node['Plan Rows']} width=${node['Plan Width']})`;
+  if (typeof node['Actual Rows'] === 'number') {
+    const t = (k: string): string => Number(node[k] ?? 0).toFixed(3);
+    out += ` (actual time=${t('Actual Startup Time')}..${t('Actual Total Time')} rows=${node['Actual Rows']} loops=${Number(node['Actual Loops'] ?? 1)})`;
+  }
+  return out;
+}
+
+/** EXPLAIN ANALYZE details as PostgreSQL's text format prints them. */
+function actualDetails(node: PlanNode): string[] {
+  const out: string[] = [];
+  const n = (k: string): number => Number(node[k] ?? 0);
+  if (node['Rows Removed by Filter'] !== undefined) out.push(`Rows Removed by Filter: ${n('Rows Removed by Filter')}`);
+  if (node['Heap Fetches'] !== undefined) out.push(`Heap Fetches: ${n('Heap Fetches')}`);
+  if (node['Sort Method'] !== undefined) out.push(`Sort Method: ${String(node['Sort Method'])}  ${String(node['Sort Space Type'] ?? '')}: ${n('Sort Space Used')}kB`);
+  if (node['Hash Batches'] !== undefined) out.push(`Buckets: ${n('Hash Buckets')}  Batches: ${n('Hash Batches')}  Memory Usage: ${n('Peak Memory Usage')}kB`);
+  if (node['Lossy Heap Blocks'] !== undefined || node['Exact Heap Blocks'] !== undefined) {
+    out.push(`Heap Blocks: exact=${n('Exact Heap Blocks')} lossy=${n('Lossy Heap Blocks')}`);
+  }
+  if (node['Workers Launched'] !== undefined) out.push(`Workers Planned: ${n('Workers Planned')}  Workers Launched: ${n('Workers Launched')}`);
+  if (node['Shared Hit Blocks'] !== undefined) {
+    const parts = [`shared hit=${n('Shared Hit Blocks')}`, n('Shared Read Blocks') ? `read=${n('Shared Read Blocks')}` : '', n('Temp Written Blocks') ? `temp written=${n('Temp Written Blocks')}` : '']
+      .filter(Boolean);
+    if (n('Shared Hit Blocks') + n('Shared Read Blocks') + n('Temp Written Blocks') > 0) out.push(`Buffers: ${parts.join(' ')}`);
+  }
+  return out;
 }

@@ -15,6 +15,11 @@ export interface PlanRequest {
   paramCount: number;
 }
 
+export interface AnalyzeRequest extends PlanRequest {
+  /** The statement changes data (INSERT, UPDATE, DELETE, or a data-modifying WITH): it runs read-write, still rolled back. */
+  writes: boolean;
+}
+
 export type ExplainResult =
   | {
       kind: 'plan';
@@ -33,6 +38,8 @@ export type ExplainResult =
        * from configured row counts, `none` empty tables (the embedded engine), whose sizes mean nothing.
        */
       statistics?: PlanStatistics;
+      /** EXPLAIN ANALYZE only: the statement's execution time on the server. */
+      executionTimeMs?: number;
     }
   | {
       kind: 'error';
@@ -51,6 +58,24 @@ export interface ColumnInfo {
   name: string;
   type: string;
   notNull: boolean;
+  /** The planner's statistics for the column (`pg_stats`), when the table was analysed. */
+  stats?: ColumnStats;
+}
+
+export interface ColumnStats {
+  nullFrac: number;
+  /** pg_stats.n_distinct: > 0 a count, < 0 minus the fraction of rows (-1: unique). */
+  nDistinct: number;
+  /** Most common values as text, with their frequencies (same order). */
+  mostCommonValues: string[];
+  mostCommonFreqs: number[];
+}
+
+export interface ForeignKeyInfo {
+  name: string;
+  columns: string[];
+  references: QualifiedName;
+  referencedColumns: string[];
 }
 
 export interface IndexInfo {
@@ -77,6 +102,14 @@ export interface RelationInfo {
   relpages: number;
   columns: ColumnInfo[];
   indexes: IndexInfo[];
+  foreignKeys?: ForeignKeyInfo[];
+  /** Direct partitions of a partitioned table (`kind` `p`). */
+  partitions?: QualifiedName[];
+}
+
+export interface DatabaseInfo {
+  /** Extensions by name, for those SQL Insight's fixes can use (pg_trgm, …). */
+  extensions: Record<string, { installed: boolean; available: boolean }>;
 }
 
 /** A candidate index for a what-if. `sql` is a plain `CREATE INDEX name ON table (...)` without CONCURRENTLY. */
@@ -86,11 +119,18 @@ export interface IndexCandidate {
   sql: string;
   /** Expression and partial indexes need real statistics: hypothetical indexes cannot prove them. */
   needsRealBuild: boolean;
+  /** An extension the index needs (an operator class of `pg_trgm`); created inside the rolled-back what-if when missing. */
+  extension?: string;
 }
 
 export type WhatIfResult =
   | { kind: 'proven'; before: number; after: number; used: boolean; method: 'hypopg' | 'rollback' }
-  | { kind: 'unproven'; reason: string };
+  | {
+      kind: 'unproven';
+      reason: string;
+      /** Not attempted because proving it would cost too much (table above whatIf.maxTableRows): offer it, marked. */
+      skipped?: boolean;
+    };
 
 export interface CallContext {
   settings: SqlInsightSettings;
@@ -103,6 +143,13 @@ export interface Planner {
   describeRelations(names: QualifiedName[], ctx: CallContext): Promise<Map<string, RelationInfo>>;
   /** Plans `req` with and without the candidate index, inside a transaction that is always rolled back. */
   whatIf(req: PlanRequest, candidate: IndexCandidate, ctx: CallContext): Promise<WhatIfResult>;
+  /** Extensions the fixes may use. */
+  describeDatabase?(ctx: CallContext): Promise<DatabaseInfo | undefined>;
+  /**
+   * `EXPLAIN (ANALYZE, BUFFERS)`: runs the statement inside a transaction that is always rolled back, with
+   * statement_timeout. Statements with `$n` parameters cannot run and come back as an error.
+   */
+  analyze?(req: AnalyzeRequest, ctx: CallContext): Promise<ExplainResult>;
 }
 
 /** Map key for a relation: `schema.name` when schema-qualified, else `name`. */

@@ -23,6 +23,15 @@ export interface SqlRegion {
   params: RegionParam[];
   /** Where the SQL came from, for hovers, e.g. "sql`…` tagged template (postgres.js)". */
   origin?: string;
+  /** The innermost loop of the host code whose every iteration runs this SQL (embedded/loops.ts). */
+  loop?: HostLoop;
+}
+
+export interface HostLoop {
+  /** `for…of`, `while`, `.forEach`, … as a person names it. */
+  kind: string;
+  /** 0-based line of the loop in the host document. */
+  line: number;
 }
 
 /** The region of a `.sql` document: all of it, offsets unchanged. */

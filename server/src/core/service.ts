@@ -5,13 +5,16 @@ import { tokenIndexAt } from './ast';
 import { parseDocument, type ParsedDocument, type ParsedStatement } from './document';
 import { planMarkdown } from './hover';
 import { isExplainable, loadParser } from './parse';
-import type { ExplainResult, Planner, QualifiedName, RelationInfo, WhatIfResult } from './ports';
+import type { DatabaseInfo, ExplainResult, Planner, QualifiedName, RelationInfo, WhatIfResult } from './ports';
 import { relationKey } from './ports';
 import { extractSqlRegions } from './embedded/extract';
+import { annotateLoops } from './embedded/loops';
+import { migrationFiles, type MigrationDirListing } from './migrations';
 import { startsLikeSql } from './embedded/sqlStart';
 import { wholeDocumentRegion, type SqlRegion } from './regions';
-import { PLAN_RULES } from './rules';
-import type { Finding } from './rules/types';
+import { RULES } from './rules';
+import type { Finding, Host, IndexFix, Rule, RuleContext } from './rules/types';
+import { tableSize } from './size';
 import { formatNumber } from './sqlText';
 import {
   Severity,
@@ -24,10 +27,13 @@ import {
   type TextEdit,
   type WorkspaceEdit,
 } from './types';
+import { COPY_COMMAND, type RuleLevel } from '../../../common/protocol';
 
 export interface StatementResult {
   stmt: ParsedStatement;
   explain?: ExplainResult;
+  /** The EXPLAIN ANALYZE result, when the user asked for one. */
+  analyzed?: ExplainResult;
   /** Why the statement was not planned, for the hover. */
   notPlanned?: string;
   findings: Finding[];
@@ -39,8 +45,23 @@ export interface DocumentAnalysis {
   results: StatementResult[];
   /** Findings by the id carried in their diagnostic's `data`. */
   findings: Map<string, { finding: Finding; stmt: ParsedStatement }>;
-  /** What-if proofs of fixes, by finding id (filled lazily, shared by code-action requests). */
+  /** What-if proofs of fixes, by finding id and fix index (filled lazily, shared by code-action requests). */
   proofs: Map<string, Promise<WhatIfResult>>;
+  /** Catalog facts used by the rules, kept for re-running them after EXPLAIN ANALYZE. */
+  relations: Map<string, RelationInfo>;
+  database?: DatabaseInfo;
+  settings?: SqlInsightSettings;
+}
+
+/** The outcome of the Analyze command for one statement. */
+export type AnalyzeOutcome =
+  | { kind: 'analyzed'; executionTimeMs?: number; rows: number; diagnostics: Diagnostic[] }
+  | { kind: 'needs-confirmation'; message: string }
+  | { kind: 'not-analyzed'; message: string };
+
+export interface ServiceOptions {
+  /** Base URL of docs/rules.md; each diagnostic's codeDescription links to `<base>#<rule-id>`. */
+  rulesDocUrl?: string;
 }
 
 export const SQL_LANGUAGE_IDS = new Set(['sql', 'pgsql', 'postgres', 'postgresql']);
@@ -52,6 +73,8 @@ export interface FixContext {
   /** URI of the workspace folder that holds the document, if any. */
   workspaceFolder?: string;
   now: Date;
+  /** What the migrations folder (`migrationsFolder(…)`) holds, when it exists: decides the file style. */
+  migrations?: MigrationDirListing;
 }
 
 /** How many EXPLAINs run at once; the planner's pool bounds connections anyway. */
@@ -66,6 +89,8 @@ export interface SqlInsightService {
     planner: Planner | undefined,
     settings: SqlInsightSettings,
     signal?: AbortSignal,
+    /** The document's previous analysis: EXPLAIN ANALYZE results of statements whose text is unchanged carry over. */
+    previous?: DocumentAnalysis,
   ): Promise<DocumentAnalysis>;
   doHover(analysis: DocumentAnalysis, position: Position): Hover | null;
   doCodeActions(
@@ -78,16 +103,32 @@ export interface SqlInsightService {
   ): Promise<CodeAction[]>;
   /** Starts proving every fix in the background so that code actions answer at once. */
   proveFixes(analysis: DocumentAnalysis, planner: Planner, settings: SqlInsightSettings): Promise<void>;
+  /**
+   * EXPLAIN ANALYZE of the statement at `offset` (host-document UTF-16), inside a transaction that is always
+   * rolled back. Data-changing statements need `confirmed`. On success the analysis's diagnostics are updated.
+   */
+  analyzeStatement(
+    analysis: DocumentAnalysis,
+    offset: number,
+    planner: Planner | undefined,
+    settings: SqlInsightSettings,
+    options?: { confirmed?: boolean; signal?: AbortSignal },
+  ): Promise<AnalyzeOutcome>;
+  /** Statements the Analyze code lens is shown on, with whether they change data. */
+  analyzableStatements(analysis: DocumentAnalysis): { range: Range; offset: number; writes: boolean; analyzed?: string }[];
 }
 
-export function createSqlInsightService(): SqlInsightService {
+export function createSqlInsightService(options: ServiceOptions = {}): SqlInsightService {
+  const docs = options.rulesDocUrl;
   return {
     handles: (languageId) => SQL_LANGUAGE_IDS.has(languageId) || EMBEDDING_LANGUAGE_IDS.has(languageId),
     parse,
-    doValidation,
+    doValidation: (document, planner, settings, signal, previous) => doValidation(document, planner, settings, signal, docs, previous),
     doHover,
     doCodeActions,
     proveFixes,
+    analyzeStatement: (analysis, offset, planner, settings, opts) => analyzeStatement(analysis, offset, planner, settings, opts ?? {}, docs),
+    analyzableStatements,
   };
 }
 
@@ -103,7 +144,9 @@ function regionsOf(text: string, languageId: string, settings: SqlInsightSetting
   if (!EMBEDDING_LANGUAGE_IDS.has(languageId)) return [];
   // A tagged template that does not start like a statement is a fragment (`sql\`WHERE …\``) spliced into
   // another query at run time: on its own it is not a statement, so it is neither parsed nor planned.
-  return extractSqlRegions(text, languageId, settings.embedded).filter((r) => startsLikeSql(r.text));
+  const regions = extractSqlRegions(text, languageId, settings.embedded).filter((r) => startsLikeSql(r.text));
+  if (settings.rules['n-plus-one'] !== 'off') annotateLoops(text, languageId, regions);
+  return regions;
 }
 
 /** The interpolations of a statement whose SQL is not known statically (`${sql(table)}`, `??`). */
@@ -122,7 +165,9 @@ async function doValidation(
   doc: ParsedDocument,
   planner: Planner | undefined,
   settings: SqlInsightSettings,
-  signal?: AbortSignal,
+  signal: AbortSignal | undefined,
+  docs: string | undefined,
+  previous?: DocumentAnalysis,
 ): Promise<DocumentAnalysis> {
   const analysis: DocumentAnalysis = {
     document: doc,
@@ -130,6 +175,8 @@ async function doValidation(
     results: doc.statements.map((stmt) => ({ stmt, findings: [] })),
     findings: new Map(),
     proofs: new Map(),
+    relations: new Map(),
+    settings,
   };
 
   for (const r of analysis.results) {
@@ -147,70 +194,148 @@ async function doValidation(
       r.notPlanned = 'no database is configured';
     }
   }
-  if (!planner) return analysis;
+  if (planner) {
+    const plannable = analysis.results.filter((r) => !r.notPlanned);
+    const ctx = { settings, signal };
+    let unavailable: string | undefined;
+    await forEachLimited(plannable, EXPLAIN_CONCURRENCY, async (r) => {
+      if (signal?.aborted) return;
+      if (unavailable) {
+        r.notPlanned = unavailable;
+        return;
+      }
+      const res = await planner.explain({ sql: r.stmt.text, paramCount: r.stmt.parse.ok ? r.stmt.parse.paramCount : 0 }, ctx);
+      if (res.kind === 'unavailable') {
+        unavailable = `the database is unavailable: ${res.reason}`;
+        r.notPlanned = unavailable;
+      } else r.explain = res;
+    });
 
-  const plannable = analysis.results.filter((r) => !r.notPlanned);
-  const ctx = { settings, signal };
-  let unavailable: string | undefined;
-  await forEachLimited(plannable, EXPLAIN_CONCURRENCY, async (r) => {
-    if (signal?.aborted) return;
-    if (unavailable) {
-      r.notPlanned = unavailable;
-      return;
-    }
-    const res = await planner.explain({ sql: r.stmt.text, paramCount: r.stmt.parse.ok ? r.stmt.parse.paramCount : 0 }, ctx);
-    if (res.kind === 'unavailable') {
-      unavailable = `the database is unavailable: ${res.reason}`;
-      r.notPlanned = unavailable;
-    } else r.explain = res;
-  });
+    const planned = analysis.results.filter((r) => r.explain?.kind === 'plan');
+    const names = new Map<string, QualifiedName>();
+    for (const r of planned)
+      for (const b of r.stmt.blocks) for (const t of b.tables) names.set(relationKey({ schema: t.schema, name: t.relname }), { schema: t.schema, name: t.relname });
+    if (names.size > 0 && !signal?.aborted) analysis.relations = await planner.describeRelations([...names.values()], ctx);
+    if (planned.length > 0 && !signal?.aborted && planner.describeDatabase) analysis.database = await planner.describeDatabase(ctx);
+  }
 
-  const planned = analysis.results.filter((r) => r.explain?.kind === 'plan');
-  const names = new Map<string, QualifiedName>();
-  for (const r of planned)
-    for (const b of r.stmt.blocks) for (const t of b.tables) names.set(relationKey({ schema: t.schema, name: t.relname }), { schema: t.schema, name: t.relname });
-  const relations: Map<string, RelationInfo> =
-    names.size > 0 && !signal?.aborted ? await planner.describeRelations([...names.values()], ctx) : new Map();
-
+  const analyzedBefore = new Map<string, ExplainResult>();
+  for (const p of previous?.results ?? []) if (p.analyzed) analyzedBefore.set(p.stmt.text, p.analyzed);
   for (const r of analysis.results) {
+    const carried = analyzedBefore.get(r.stmt.text);
+    if (carried && r.explain?.kind === 'plan') r.analyzed = carried;
     const res = r.explain;
-    if (!res) continue;
-    if (res.kind === 'error') {
-      if (unknownParts(r.stmt).length > 0) continue; // likely caused by the placeholder standing in for it
+    // An error caused by the placeholder standing in for a part not known statically is not the user's.
+    if (res?.kind === 'error' && unknownParts(r.stmt).length === 0) {
       const message = [res.message, res.detail, res.hint && `Hint: ${res.hint}`].filter(Boolean).join('\n');
       analysis.diagnostics.push(errorDiagnostic(doc, r.stmt, res.position, 'database-error', message));
-      continue;
     }
-    if (res.kind !== 'plan') continue;
+    r.findings = runRules(analysis, r, settings);
+  }
+  publishFindings(analysis, docs);
+  return analysis;
+}
+
+/** Where a statement lives decides some rules' defaults (select-star is for request code, not scripts). */
+export function hostOf(stmt: ParsedStatement): Host {
+  return stmt.region.origin !== undefined ? 'embedded' : 'sql';
+}
+
+/** The level a rule runs at for this statement: the user's setting, else the rule's default for the host. */
+export function ruleLevel(rule: Rule, settings: SqlInsightSettings, host: Host): RuleLevel {
+  return settings.rules[rule.id] ?? rule.defaults[host];
+}
+
+const SEVERITY: Record<Exclude<RuleLevel, 'off'>, Severity> = {
+  error: Severity.Error,
+  warning: Severity.Warning,
+  information: Severity.Information,
+  hint: Severity.Hint,
+};
+
+/** Syntax rules always; plan rules on a plan; analyze rules on an EXPLAIN ANALYZE plan. */
+function runRules(analysis: DocumentAnalysis, r: StatementResult, settings: SqlInsightSettings): Finding[] {
+  if (!r.stmt.parse.ok) return [];
+  const host = hostOf(r.stmt);
+  const enabled = RULES.filter((rule) => ruleLevel(rule, settings, host) !== 'off');
+  const findings: Finding[] = [];
+  for (const rule of enabled) if (rule.needs === 'syntax') findings.push(...rule.check({ stmt: r.stmt, settings, host }));
+
+  const relations = analysis.relations;
+  const relation = (schema: string | undefined, name: string): RelationInfo | undefined =>
+    relations.get(relationKey({ schema, name })) ??
+    (schema ? [...relations.values()].find((i) => i.schema === schema && i.name === name) : undefined);
+  const context = (plan: ExplainResult | undefined, analyzed: boolean): RuleContext | undefined => {
+    if (plan?.kind !== 'plan') return undefined;
+    const ctx: RuleContext = {
+      stmt: r.stmt,
+      settings,
+      host,
+      plan: plan.plan,
+      analyzed,
+      relation: (t) => relations.get(relationKey({ schema: t.schema, name: t.relname })),
+      relationByName: (schema, name) => relation(schema, name) ?? (schema === undefined ? undefined : relations.get(name)),
+      size: (t) => {
+        const info = relations.get(relationKey({ schema: t.schema, name: t.relname }));
+        // Empty tables (the embedded engine without row counts) have no size, and their plans say nothing
+        // about one; with synthetic statistics only the tables that were given a row count have one.
+        if (plan.statistics === 'none') return undefined;
+        const size = tableSize(info, settings);
+        if (plan.statistics === 'synthetic' && !size?.configured && !(info && info.reltuples >= 0)) return undefined;
+        return size;
+      },
+      database: analysis.database,
+    };
+    if (plan.statistics) ctx.statistics = plan.statistics;
+    return ctx;
+  };
+
+  // Plan rules read the analysed plan when there is one: it has the same shape, plus actual rows.
+  const planCtx = context(r.analyzed?.kind === 'plan' ? r.analyzed : r.explain, r.analyzed?.kind === 'plan');
+  if (planCtx) {
     const explained = new Set<unknown>();
-    for (const rule of PLAN_RULES) {
-      const found = rule.check({
-        stmt: r.stmt,
-        plan: res.plan,
-        settings,
-        relation: (t) => relations.get(relationKey({ schema: t.schema, name: t.relname })),
-        statistics: res.statistics,
-      });
+    for (const rule of enabled) {
+      if (rule.needs === 'syntax' || (rule.needs === 'analyze' && !planCtx.analyzed)) continue;
+      const found = rule.check(planCtx);
+      // What EXPLAIN ANALYZE measured is its own news, even on a table a plan rule already explained.
+      if (rule.needs === 'analyze') {
+        findings.push(...found);
+        continue;
+      }
       for (const f of found) {
         if (f.table && explained.has(f.table)) continue;
-        r.findings.push(f);
+        findings.push(f);
       }
       for (const f of found) if (f.table) explained.add(f.table);
     }
+  }
+  return findings;
+}
+
+function publishFindings(analysis: DocumentAnalysis, docs: string | undefined): void {
+  const doc = analysis.document;
+  const settings = analysis.settings;
+  if (!settings) return;
+  for (const r of analysis.results) {
+    const host = hostOf(r.stmt);
     r.findings.forEach((f, k) => {
+      const rule = RULES.find((x) => x.id === f.ruleId);
+      const level = rule ? ruleLevel(rule, settings, host) : 'warning';
+      if (level === 'off') return;
       const id = `${doc.version}:${r.stmt.index}:${k}`;
       analysis.findings.set(id, { finding: f, stmt: r.stmt });
-      analysis.diagnostics.push({
+      const d: Diagnostic = {
         range: doc.range(r.stmt, f.span.start, f.span.end),
-        severity: f.severity,
+        severity: SEVERITY[level],
         code: f.ruleId,
         source: 'sql-insight',
         message: f.message,
         data: { findingId: id },
-      });
+      };
+      if (docs) d.codeDescription = { href: `${docs}#${f.ruleId}` };
+      analysis.diagnostics.push(d);
     });
   }
-  return analysis;
 }
 
 function errorDiagnostic(
@@ -245,6 +370,9 @@ function doHover(analysis: DocumentAnalysis, position: Position): Hover | null {
   const notes: string[] = [];
   if (stmt.region.origin) notes.push(`From ${stmt.region.origin}.`);
   const unknown = unknownParts(stmt);
+  if (result.analyzed?.kind === 'plan') {
+    return { contents: { kind: 'markdown', value: planMarkdown(result.analyzed, notes) }, range };
+  }
   if (result.explain?.kind === 'plan') {
     if (unknown.length > 0)
       notes.push(`Not known statically: ${describeUnknown(unknown)}; planned as a parameter, so the plan may differ at run time.`);
@@ -272,67 +400,177 @@ async function doCodeActions(
   for (const d of diagnostics) {
     const id = d.data?.findingId;
     const entry = id ? analysis.findings.get(id) : undefined;
-    const fix = entry?.finding.fix;
-    if (!entry || !fix || !id) continue;
-    const proof = await prove(analysis, id, planner, settings);
-    if (proof.kind !== 'proven' || !proof.used || !(proof.after < proof.before)) continue;
-    const ddl = fix.ddl(settings.index.concurrently);
-    const cost = `cost ${formatNumber(proof.before)} → ${formatNumber(proof.after)}`;
-    if (!analysis.document.embedded) {
+    const fixes = entry?.finding.fixes ?? [];
+    if (!entry || !id || fixes.length === 0) continue;
+    const proofs = await Promise.all(fixes.map((_, i) => prove(analysis, id, i, planner, settings)));
+    const proven: { fix: IndexFix; before: number; after: number }[] = [];
+    const unproven: { fix: IndexFix; reason: string }[] = [];
+    fixes.forEach((fix, i) => {
+      const p = proofs[i];
+      if (fix.unproven) unproven.push({ fix, reason: fix.unproven });
+      else if (p.kind === 'proven' && p.used && p.after < p.before) proven.push({ fix, before: p.before, after: p.after });
+      else if (p.kind === 'unproven' && p.skipped) unproven.push({ fix, reason: p.reason });
+    });
+    const afterOf = new Map(proven.map((p) => [p.fix.candidate.name, p.after]));
+    for (let i = proven.length - 1; i >= 0; i--) {
+      const base = proven[i].fix.refines;
+      if (base !== undefined && !(proven[i].after < (afterOf.get(base) ?? Infinity))) proven.splice(i, 1);
+    }
+    proven.sort((a, b) => a.after - b.after);
+    const concurrently = settings.index.concurrently;
+    // A .sql file gets the DDL above the statement; embedded SQL — or any SQL once a migrations folder is
+    // set — gets a new migration file.
+    const toMigration = analysis.document.embedded || settings.migrationsDir !== '';
+    const where = toMigration ? ' in a new migration' : '';
+    const edit = (fix: IndexFix): WorkspaceEdit =>
+      toMigration
+        ? migrationEdit(analysis.document.uri, fix, settings, fixContext)
+        : { changes: { [analysis.document.uri]: [insertAbove(analysis.document, entry.stmt, fix.ddl(concurrently))] } };
+    proven.forEach(({ fix, before, after }, i) => {
       actions.push({
-        title: `${fix.label} — ${cost}`,
+        title: `${fix.label}${where} — cost ${formatNumber(before)} → ${formatNumber(after)}`,
         kind: 'quickfix',
         diagnostics: [d],
-        isPreferred: true,
-        edit: { changes: { [analysis.document.uri]: [insertAbove(analysis.document, entry.stmt, ddl)] } },
+        isPreferred: i === 0,
+        edit: edit(fix),
       });
-    } else {
-      const file = migrationFile(analysis.document.uri, fix.candidate.name, settings, fixContext);
+    });
+    for (const { fix, reason } of unproven) {
+      actions.push({ title: `${fix.label}${where} — unproven: ${reason}`, kind: 'quickfix', diagnostics: [d], edit: edit(fix) });
+    }
+    for (const { fix } of [...proven, ...unproven]) {
       actions.push({
-        title: `${fix.label} in a new migration — ${cost}`,
+        title: `Copy CREATE INDEX ${fix.candidate.name}`,
         kind: 'quickfix',
         diagnostics: [d],
-        isPreferred: true,
-        edit: newFileEdit(file, migrationText(ddl, settings)),
+        command: { title: 'Copy CREATE INDEX', command: COPY_COMMAND, arguments: [fix.ddl(concurrently)] },
       });
     }
   }
   return actions;
 }
 
-function prove(analysis: DocumentAnalysis, id: string, planner: Planner, settings: SqlInsightSettings): Promise<WhatIfResult> {
-  let p = analysis.proofs.get(id);
+
+function prove(analysis: DocumentAnalysis, id: string, index: number, planner: Planner, settings: SqlInsightSettings): Promise<WhatIfResult> {
+  const key = `${id}#${index}`;
+  let p = analysis.proofs.get(key);
   if (!p) {
     const entry = analysis.findings.get(id);
-    const fix = entry?.finding.fix;
+    const fix = entry?.finding.fixes?.[index];
     if (!entry || !fix) return Promise.resolve({ kind: 'unproven', reason: 'no fix' });
+    if (fix.unproven) return Promise.resolve({ kind: 'unproven', reason: fix.unproven });
     const stmt = entry.stmt;
     p = planner
       .whatIf({ sql: stmt.text, paramCount: stmt.parse.ok ? stmt.parse.paramCount : 0 }, fix.candidate, { settings })
       .catch((e: unknown): WhatIfResult => ({ kind: 'unproven', reason: String(e) }));
-    analysis.proofs.set(id, p);
+    analysis.proofs.set(key, p);
   }
   return p;
 }
 
 async function proveFixes(analysis: DocumentAnalysis, planner: Planner, settings: SqlInsightSettings): Promise<void> {
-  for (const [id, entry] of analysis.findings) if (entry.finding.fix) await prove(analysis, id, planner, settings);
+  for (const [id, entry] of analysis.findings) {
+    const n = entry.finding.fixes?.length ?? 0;
+    for (let i = 0; i < n; i++) await prove(analysis, id, i, planner, settings);
+  }
 }
 
-/** `<folder>/<migrationsDir>/<UTC timestamp>_<index name>.sql`; beside the document without a workspace folder. */
-function migrationFile(documentUri: string, name: string, settings: SqlInsightSettings, ctx: FixContext): string {
-  const base = (ctx.workspaceFolder ?? documentUri.slice(0, documentUri.lastIndexOf('/'))).replace(/\/+$/, '');
+async function analyzeStatement(
+  analysis: DocumentAnalysis,
+  offset: number,
+  planner: Planner | undefined,
+  settings: SqlInsightSettings,
+  opts: { confirmed?: boolean; signal?: AbortSignal },
+  docs: string | undefined,
+): Promise<AnalyzeOutcome> {
+  const stmt = analysis.document.statementAt(offset);
+  if (!stmt) return { kind: 'not-analyzed', message: 'There is no statement here.' };
+  const r = analysis.results[stmt.index];
+  if (!planner) return { kind: 'not-analyzed', message: 'No database is configured.' };
+  if (!planner.analyze || (r.explain?.kind === 'plan' && r.explain.statistics !== undefined && r.explain.statistics !== 'real')) {
+    return { kind: 'not-analyzed', message: 'EXPLAIN ANALYZE needs a database with data; the embedded engine has none.' };
+  }
+  if (!stmt.parse.ok || !isExplainable(stmt.parse.kind)) {
+    return { kind: 'not-analyzed', message: 'Only SELECT, INSERT, UPDATE, DELETE, WITH and VALUES can be analysed.' };
+  }
+  const writes = changesData(stmt);
+  if (writes && !opts.confirmed) {
+    return {
+      kind: 'needs-confirmation',
+      message:
+        'EXPLAIN ANALYZE runs the statement. It changes data: it will run inside a transaction that is rolled back ' +
+        'afterwards, but it takes its locks, fires triggers and advances sequences while it runs. Run it?',
+    };
+  }
+  const res = await planner.analyze({ sql: stmt.text, paramCount: stmt.parse.paramCount, writes }, { settings, signal: opts.signal });
+  if (res.kind !== 'plan') {
+    return { kind: 'not-analyzed', message: res.kind === 'error' ? `PostgreSQL: ${res.message}` : `The database is unavailable: ${res.reason}` };
+  }
+  r.analyzed = res;
+  rebuildDiagnostics(analysis, settings, docs);
+  return {
+    kind: 'analyzed',
+    executionTimeMs: res.executionTimeMs,
+    rows: Number(res.plan['Actual Rows'] ?? 0),
+    diagnostics: analysis.diagnostics,
+  };
+}
+
+/** Re-runs the rules (after EXPLAIN ANALYZE) and rebuilds the diagnostics, keeping error diagnostics. */
+function rebuildDiagnostics(analysis: DocumentAnalysis, settings: SqlInsightSettings, docs: string | undefined): void {
+  analysis.diagnostics = analysis.diagnostics.filter((d) => d.code === 'syntax-error' || d.code === 'database-error');
+  analysis.findings.clear();
+  analysis.proofs.clear();
+  for (const r of analysis.results) r.findings = runRules(analysis, r, settings);
+  publishFindings(analysis, docs);
+}
+
+/** INSERT, UPDATE, DELETE anywhere in the statement (a data-modifying WITH included). */
+export function changesData(stmt: ParsedStatement): boolean {
+  if (!stmt.parse.ok) return false;
+  const k = stmt.parse.kind;
+  return k === 'insert' || k === 'update' || k === 'delete' || stmt.blocks.some((b) => b.kind !== 'select');
+}
+
+function analyzableStatements(analysis: DocumentAnalysis): { range: Range; offset: number; writes: boolean; analyzed?: string }[] {
+  const out: { range: Range; offset: number; writes: boolean; analyzed?: string }[] = [];
+  for (const r of analysis.results) {
+    if (r.explain?.kind !== 'plan') continue;
+    // Running a statement against empty tables (the embedded engine) measures nothing.
+    if (r.explain.statistics !== undefined && r.explain.statistics !== 'real') continue;
+    if (r.stmt.parse.ok && r.stmt.parse.paramCount > 0) continue;
+    const item: { range: Range; offset: number; writes: boolean; analyzed?: string } = {
+      range: analysis.document.range(r.stmt, 0, 0),
+      offset: r.stmt.toHost(0),
+      writes: changesData(r.stmt),
+    };
+    if (r.analyzed?.kind === 'plan') {
+      const ms = r.analyzed.executionTimeMs;
+      item.analyzed = `${ms === undefined ? '' : `${formatNumber(ms)} ms · `}${formatNumber(Number(r.analyzed.plan['Actual Rows'] ?? 0))} rows`;
+    }
+    out.push(item);
+  }
+  return out;
+}
+
+/** The migrations folder: `<workspace folder>/<migrationsDir or "migrations">`, beside the document without a folder. */
+export function migrationsFolder(documentUri: string, settings: SqlInsightSettings, workspaceFolder?: string): string {
+  const base = (workspaceFolder ?? documentUri.slice(0, documentUri.lastIndexOf('/'))).replace(/\/+$/, '');
   const dir = (settings.migrationsDir || 'migrations').replace(/^\.?\/+|\/+$/g, '');
-  const stamp = ctx.now.toISOString().replace(/[-:T]/g, '').slice(0, 14);
-  return `${base}/${dir.split('/').map(encodeURIComponent).join('/')}/${stamp}_${name}.sql`;
+  return `${base}/${dir.split('/').map(encodeURIComponent).join('/')}`;
 }
 
-function migrationText(ddl: string, settings: SqlInsightSettings): string {
-  const note = settings.index.concurrently
-    ? '-- CREATE INDEX CONCURRENTLY cannot run inside a transaction: run this migration without one\n' +
-      '-- (or set sqlInsight.index.concurrently to false).\n'
-    : '';
-  return `-- Written by SQL Insight.\n${note}${ddl}\n`;
+function migrationEdit(uri: string, fix: IndexFix, settings: SqlInsightSettings, ctx: FixContext): WorkspaceEdit {
+  const files = migrationFiles({
+    dirUri: migrationsFolder(uri, settings, ctx.workspaceFolder),
+    listing: ctx.migrations,
+    name: fix.candidate.name,
+    ddl: fix.ddl(settings.index.concurrently),
+    drop: fix.drop(settings.index.concurrently),
+    concurrently: settings.index.concurrently,
+    now: ctx.now,
+  });
+  return { documentChanges: files.flatMap((f) => newFileEdit(f.uri, f.text).documentChanges ?? []) };
 }
 
 function newFileEdit(uri: string, text: string): WorkspaceEdit {

@@ -21,6 +21,8 @@ export interface Diagnostic {
   severity: Severity;
   /** Rule id, e.g. `seq-scan-large-table`; `syntax-error` and `database-error` for errors. */
   code: string;
+  /** Where the rule is documented: `…/docs/rules.md#<rule-id>`. */
+  codeDescription?: { href: string };
   source: 'sql-insight';
   message: string;
   /** Opaque key the code-action handler uses to find the finding behind this diagnostic. */
@@ -48,12 +50,20 @@ export interface WorkspaceEdit {
   documentChanges?: (TextDocumentEdit | CreateFile)[];
 }
 
+export interface Command {
+  title: string;
+  command: string;
+  arguments?: unknown[];
+}
+
 export interface CodeAction {
   title: string;
   kind: 'quickfix';
   diagnostics?: Diagnostic[];
   isPreferred?: boolean;
   edit?: WorkspaceEdit;
+  /** Run by the client, e.g. `sqlInsight.copyToClipboard` with the DDL. */
+  command?: Command;
 }
 
 export interface Hover {

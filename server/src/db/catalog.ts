@@ -28,8 +28,17 @@ interface DescribeRow {
   kind: string;
   reltuples: number;
   relpages: number;
-  columns: Array<{ name: string; type: string; notNull: boolean }>;
+  columns: Array<{ name: string; type: string; notNull: boolean; stats: DescribeStats | null }>;
+  foreignKeys: Array<{ name: string; columns: string[]; refSchema: string; refName: string; refColumns: string[] }>;
+  partitions: Array<{ schema: string; name: string }>;
   indexes: Array<Omit<IndexInfo, 'keyColumns' | 'keyDefs'> & { keyColumns: (string | null)[] | null; keyDefs: string[] | null }>;
+}
+
+interface DescribeStats {
+  nullFrac: number;
+  nDistinct: number;
+  mcv: string[] | null;
+  mcf: number[] | null;
 }
 
 // One round trip for all names. The names arrive as quoted identifiers, so to_regclass resolves exactly
@@ -49,10 +58,44 @@ SELECT i.ord,
          SELECT json_agg(json_build_object(
                   'name', a.attname,
                   'type', format_type(a.atttypid, a.atttypmod),
-                  'notNull', a.attnotnull) ORDER BY a.attnum)
+                  'notNull', a.attnotnull,
+                  'stats', (
+                    SELECT json_build_object(
+                             'nullFrac', s.null_frac,
+                             'nDistinct', s.n_distinct,
+                             'mcv', s.most_common_vals::text::text[],
+                             'mcf', s.most_common_freqs)
+                    FROM pg_stats s
+                    WHERE s.schemaname = n.nspname AND s.tablename = c.relname AND s.attname = a.attname
+                    ORDER BY s.inherited = (c.relkind = 'p') DESC
+                    LIMIT 1)) ORDER BY a.attnum)
          FROM pg_attribute a
          WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
        ), '[]'::json) AS columns,
+       COALESCE((
+         SELECT json_agg(json_build_object(
+                  'name', k.conname,
+                  'columns', (SELECT json_agg(a.attname ORDER BY u.n)
+                                FROM unnest(k.conkey) WITH ORDINALITY AS u(attnum, n)
+                                JOIN pg_attribute a ON a.attrelid = k.conrelid AND a.attnum = u.attnum),
+                  'refSchema', rn.nspname,
+                  'refName', rc.relname,
+                  'refColumns', (SELECT json_agg(a.attname ORDER BY u.n)
+                                   FROM unnest(k.confkey) WITH ORDINALITY AS u(attnum, n)
+                                   JOIN pg_attribute a ON a.attrelid = k.confrelid AND a.attnum = u.attnum))
+                ORDER BY k.conname)
+         FROM pg_constraint k
+         JOIN pg_class rc ON rc.oid = k.confrelid
+         JOIN pg_namespace rn ON rn.oid = rc.relnamespace
+         WHERE k.conrelid = c.oid AND k.contype = 'f'
+       ), '[]'::json) AS "foreignKeys",
+       COALESCE((
+         SELECT json_agg(json_build_object('schema', pn.nspname, 'name', pc.relname) ORDER BY pc.relname)
+         FROM pg_inherits h
+         JOIN pg_class pc ON pc.oid = h.inhrelid
+         JOIN pg_namespace pn ON pn.oid = pc.relnamespace
+         WHERE h.inhparent = c.oid AND c.relkind = 'p'
+       ), '[]'::json) AS partitions,
        COALESCE((
          SELECT json_agg(json_build_object(
                   'name', ic.relname,
@@ -86,7 +129,25 @@ function toRelationInfo(row: DescribeRow): RelationInfo {
     kind: row.kind,
     reltuples: row.reltuples,
     relpages: row.relpages,
-    columns: row.columns.map((c) => ({ name: c.name, type: c.type, notNull: c.notNull })),
+    columns: row.columns.map((c) => {
+      const col: RelationInfo['columns'][number] = { name: c.name, type: c.type, notNull: c.notNull };
+      if (c.stats) {
+        col.stats = {
+          nullFrac: c.stats.nullFrac,
+          nDistinct: c.stats.nDistinct,
+          mostCommonValues: c.stats.mcv ?? [],
+          mostCommonFreqs: c.stats.mcf ?? [],
+        };
+      }
+      return col;
+    }),
+    foreignKeys: (row.foreignKeys ?? []).map((k) => ({
+      name: k.name,
+      columns: k.columns,
+      references: { schema: k.refSchema, name: k.refName },
+      referencedColumns: k.refColumns,
+    })),
+    partitions: (row.partitions ?? []).map((p) => ({ schema: p.schema, name: p.name })),
     indexes: row.indexes.map((x) => ({
       name: x.name,
       unique: x.unique,

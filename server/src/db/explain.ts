@@ -43,6 +43,7 @@ export interface PlanEnv {
 }
 
 export const EXPLAIN_OPTIONS = 'FORMAT JSON, VERBOSE, SUMMARY';
+const ANALYZE_OPTIONS = 'ANALYZE, BUFFERS, FORMAT JSON, VERBOSE, SUMMARY';
 
 // `CREATE [UNIQUE] INDEX` but not CONCURRENTLY (which cannot run in a transaction and would not roll back).
 export const PLAIN_CREATE_INDEX = /^\s*CREATE\s+(UNIQUE\s+)?INDEX\s+(?!CONCURRENTLY\b)/i;
@@ -75,6 +76,11 @@ export async function planStatement(s: StatementRunner, env: PlanEnv, req: PlanR
   return runExplain(s, env, `EXPLAIN (${EXPLAIN_OPTIONS}) EXECUTE ${name}${args}`, '', undefined, true, types);
 }
 
+/** EXPLAIN ANALYZE of a statement without parameters, inside the caller's transaction (which must roll back). */
+export function explainAnalyze(s: StatementRunner, env: PlanEnv, sql: string): Promise<ExplainResult> {
+  return runExplain(s, env, `EXPLAIN (${ANALYZE_OPTIONS}) `, sql, sql, false, []);
+}
+
 async function runExplain(
   s: StatementRunner,
   env: PlanEnv,
@@ -94,10 +100,13 @@ async function runExplain(
   }
   const elapsedMs = performance.now() - started;
   const doc = rows[0]?.['QUERY PLAN'];
-  const top = Array.isArray(doc) ? (doc[0] as { Plan?: PlanNode; 'Planning Time'?: number } | undefined) : undefined;
+  const top = Array.isArray(doc)
+    ? (doc[0] as { Plan?: PlanNode; 'Planning Time'?: number; 'Execution Time'?: number } | undefined)
+    : undefined;
   if (!top?.Plan) return { kind: 'unavailable', reason: 'EXPLAIN returned no plan' };
   const result: ExplainResult = { kind: 'plan', plan: top.Plan, elapsedMs, generic, paramTypes, serverVersion: env.major };
   if (typeof top['Planning Time'] === 'number') result.planningTimeMs = top['Planning Time'];
+  if (typeof top['Execution Time'] === 'number') result.executionTimeMs = top['Execution Time'];
   return result;
 }
 
@@ -130,10 +139,12 @@ export function dbFailure(e: unknown, what: string, env: Pick<PlanEnv, 'isDbErro
   return `${what}: ${describeTimeout(e) ?? env.mask(e.message)}`;
 }
 
-/** Names of the indexes on a table (by oid), to tell which one a what-if added. */
+/** Names of the indexes on a table (by oid) and its partitions, to tell which one a what-if added. */
 export async function indexNames(s: StatementRunner, tableOid: string): Promise<string[]> {
   const r = await s.run(
-    'SELECT c.relname AS name FROM pg_index x JOIN pg_class c ON c.oid = x.indexrelid WHERE x.indrelid = $1::oid',
+    // A partitioned table's plan uses its partitions' indexes, which CREATE INDEX on the parent creates too.
+    `SELECT c.relname AS name FROM pg_index x JOIN pg_class c ON c.oid = x.indexrelid
+      WHERE x.indrelid = $1::oid OR x.indrelid IN (SELECT inhrelid FROM pg_inherits WHERE inhparent = $1::oid)`,
     { values: [tableOid] },
   );
   return r.rows.map((row) => String(row.name));

@@ -6,7 +6,9 @@ import type { ConnectionState, SqlInsightSettings, StatusParams } from '../../..
 import { indexesUsed } from '../core/plan';
 import {
   relationKey,
+  type AnalyzeRequest,
   type CallContext,
+  type DatabaseInfo,
   type ExplainResult,
   type IndexCandidate,
   type Planner,
@@ -20,6 +22,7 @@ import { maskSecrets, resolveConnection, type ResolvedConnection } from './conne
 import {
   dbFailure,
   describeTimeout,
+  explainAnalyze,
   indexNames,
   planFailure,
   planStatement,
@@ -66,6 +69,8 @@ interface ServerInfo {
 }
 
 const FALLBACK = Symbol('fallback');
+/** Extensions a fix may need; only these are ever created, and only inside a rolled-back what-if. */
+const FIX_EXTENSIONS = ['pg_trgm'];
 
 export class PgPlanner implements Planner {
   private readonly pool?: Pool;
@@ -174,12 +179,79 @@ export class PgPlanner implements Planner {
     return out.ok ? out.value : new Map();
   }
 
+  async describeDatabase(ctx: CallContext): Promise<DatabaseInfo | undefined> {
+    const out = await this.withSession(ctx, ctx.settings.statementTimeoutMs, (s) =>
+      s.transaction('READ ONLY', ctx.settings, async () => {
+        const r = await s.run<{ name: string; installed: boolean; available: boolean }>(
+          `SELECT n.name,
+                  EXISTS (SELECT 1 FROM pg_extension e WHERE e.extname = n.name) AS installed,
+                  EXISTS (SELECT 1 FROM pg_available_extensions a WHERE a.name = n.name) AS available
+             FROM unnest($1::text[]) AS n(name)`,
+          { values: [FIX_EXTENSIONS] },
+        );
+        return r.rows;
+      }),
+    );
+    if (!out.ok) return undefined;
+    const extensions: DatabaseInfo['extensions'] = {};
+    for (const row of out.value) extensions[row.name] = { installed: row.installed, available: row.available || row.installed };
+    return { extensions };
+  }
+
+  async analyze(req: AnalyzeRequest, ctx: CallContext): Promise<ExplainResult> {
+    if (req.paramCount > 0) {
+      return {
+        kind: 'error',
+        message:
+          'EXPLAIN ANALYZE runs the statement, and its $n parameters have no values here: replace them with ' +
+          'literals to analyse it (the plan without ANALYZE is shown as a generic plan).',
+      };
+    }
+    const out = await this.withSession(ctx, ctx.settings.statementTimeoutMs, (s, server) =>
+      // Always rolled back; read-only unless the statement is known to write, so a SELECT calling a
+      // writing function fails instead of writing.
+      s.transaction(req.writes ? 'READ WRITE' : 'READ ONLY', ctx.settings, () => explainAnalyze(s, this.planEnv(server), req.sql)),
+    );
+    return out.ok ? out.value : { kind: 'unavailable', reason: out.reason };
+  }
+
   async whatIf(req: PlanRequest, candidate: IndexCandidate, ctx: CallContext): Promise<WhatIfResult> {
     if (!PLAIN_CREATE_INDEX.test(candidate.sql)) {
       return unproven('the candidate is not a plain CREATE INDEX statement');
     }
+    if (candidate.extension !== undefined && !FIX_EXTENSIONS.includes(candidate.extension)) {
+      return unproven(`the extension ${candidate.extension} is not one SQL Insight creates for a what-if`);
+    }
+    // Real builds on one table wait for each other here, before taking a connection: two at once would each
+    // hold the SHARE lock of CREATE INDEX that the other's ANALYZE waits for, until lock_timeout fails both.
+    const realBuild = candidate.needsRealBuild || candidate.extension !== undefined;
+    const release = realBuild ? await this.buildTurn(relationKey(candidate.table)) : undefined;
+    try {
+      return await this.whatIfInSession(req, candidate, ctx);
+    } finally {
+      release?.();
+    }
+  }
+
+  private readonly builds = new Map<string, Promise<void>>();
+
+  /** Waits for the previous real-build what-if on `key` to finish; resolves to the release of this one's turn. */
+  private async buildTurn(key: string): Promise<() => void> {
+    const previous = this.builds.get(key) ?? Promise.resolve();
+    let release!: () => void;
+    const mine = new Promise<void>((r) => (release = r));
+    const chained = previous.then(() => mine);
+    this.builds.set(key, chained);
+    await previous;
+    return () => {
+      release();
+      if (this.builds.get(key) === chained) this.builds.delete(key);
+    };
+  }
+
+  private async whatIfInSession(req: PlanRequest, candidate: IndexCandidate, ctx: CallContext): Promise<WhatIfResult> {
     const out = await this.withSession(ctx, ctx.settings.statementTimeoutMs, async (s, server) => {
-      if (!candidate.needsRealBuild) {
+      if (!candidate.needsRealBuild && candidate.extension === undefined) {
         const hypopg = await this.hypopgStatus(s, ctx.settings);
         if (hypopg.schema !== null || hypopg.available) {
           const r = await this.whatIfHypopg(s, server, req, candidate, ctx.settings, hypopg.schema);
@@ -452,10 +524,13 @@ export class PgPlanner implements Planner {
           rows = c.rows[0]?.n ?? 0;
         }
         if (rows > maxRows) {
-          return unproven(
-            `${tableLabel} has about ${Math.round(rows)} rows, more than sqlInsight.whatIf.maxTableRows (${maxRows}); ` +
+          return {
+            kind: 'unproven',
+            reason:
+              `${tableLabel} has about ${Math.round(rows)} rows, more than sqlInsight.whatIf.maxTableRows (${maxRows}); ` +
               'building the index for real to prove it was skipped',
-          );
+            skipped: true,
+          };
         }
 
         // The user's statement is planned in read-only mode even here; the savepoint restores read-write.
@@ -466,6 +541,10 @@ export class PgPlanner implements Planner {
 
         const existing = await indexNames(s, rel.oid);
         try {
+          if (candidate.extension) {
+            // Rolled back with everything else; only the fixed names in FIX_EXTENSIONS get here.
+            await s.run(`CREATE EXTENSION IF NOT EXISTS ${quoteIdent(candidate.extension)}`);
+          }
           await s.run(candidate.sql, { extended: true });
           // Expression and partial indexes are only costed well with statistics for them.
           if (candidate.needsRealBuild) await s.run(`ANALYZE ${table}`, { extended: true });

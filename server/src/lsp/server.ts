@@ -2,6 +2,7 @@
 // and degrades to an empty answer (with a log line) instead of failing.
 import {
   CodeActionKind,
+  CodeLensRefreshRequest,
   createConnection,
   ProposedFeatures,
   TextDocuments,
@@ -10,24 +11,33 @@ import {
   type InitializeResult,
 } from 'vscode-languageserver/node';
 import { TextDocument } from 'vscode-languageserver-textdocument';
-import { fileURLToPath } from 'url';
+import * as path from 'node:path';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import {
+  ANALYZE_COMMAND,
+  ANALYZE_REQUEST,
   CONFIGURATION_SECTION,
   normalizePasswords,
   normalizeSettings,
   PASSWORDS_NOTIFICATION,
   STATUS_NOTIFICATION,
   type InitializationOptions,
+  type AnalyzeParams,
+  type AnalyzeResult,
   type SqlInsightSettings,
   type StatusParams,
 } from '../../../common/protocol';
 import type { Diagnostic } from '../core/types';
-import { createSqlInsightService, type DocumentAnalysis } from '../core/service';
+import { createSqlInsightService, migrationsFolder, type DocumentAnalysis } from '../core/service';
 import { Databases } from './databases';
+import { listMigrationsDir } from './migrationsDir';
+import { parseTableSizes } from '../core/size';
 
 export function startServer(connection: Connection = createConnection(ProposedFeatures.all)): void {
   const documents = new TextDocuments(TextDocument);
-  const service = createSqlInsightService();
+  // Diagnostics link their rule's section in the docs shipped with the server (server/out → docs/rules.md).
+  const service = createSqlInsightService({ rulesDocUrl: pathToFileURL(path.resolve(__dirname, '../../docs/rules.md')).href });
   const analyses = new Map<string, DocumentAnalysis>();
   const running = new Map<string, AbortController>();
   const log = (level: 'info' | 'warn' | 'error', message: string): void => {
@@ -55,10 +65,12 @@ export function startServer(connection: Connection = createConnection(ProposedFe
     },
   );
   let canPullConfiguration = false;
+  let canRefreshLenses = false;
   let workspaceFolders: string[] = [];
 
   connection.onInitialize((params): InitializeResult => {
     canPullConfiguration = Boolean(params.capabilities.workspace?.configuration);
+    canRefreshLenses = Boolean(params.capabilities.workspace?.codeLens?.refreshSupport);
     workspaceFolders = (params.workspaceFolders ?? []).map((f) => f.uri);
     if (workspaceFolders.length === 0 && params.rootUri) workspaceFolders = [params.rootUri];
     databases.setPasswords(normalizePasswords(params.initializationOptions));
@@ -69,6 +81,7 @@ export function startServer(connection: Connection = createConnection(ProposedFe
         textDocumentSync: { openClose: true, change: TextDocumentSyncKind.Incremental, save: { includeText: false } },
         hoverProvider: true,
         codeActionProvider: { codeActionKinds: [CodeActionKind.QuickFix] },
+        codeLensProvider: { resolveProvider: false },
       },
       serverInfo: { name: 'sql-insight' },
     };
@@ -104,10 +117,23 @@ export function startServer(connection: Connection = createConnection(ProposedFe
   async function settingsFor(uri: string): Promise<SqlInsightSettings> {
     if (!canPullConfiguration) return normalizeSettings(undefined);
     try {
-      return normalizeSettings(await connection.workspace.getConfiguration({ scopeUri: uri, section: CONFIGURATION_SECTION }));
+      return withSizesFile(uri, normalizeSettings(await connection.workspace.getConfiguration({ scopeUri: uri, section: CONFIGURATION_SECTION })));
     } catch (e) {
       log('warn', `Could not read settings, using defaults: ${String(e)}`);
       return normalizeSettings(undefined);
+    }
+  }
+
+  /** Merges sqlInsight.tableSizesFile (relative to the workspace folder) under sqlInsight.tableSizes. */
+  function withSizesFile(uri: string, settings: SqlInsightSettings): SqlInsightSettings {
+    if (!settings.tableSizesFile) return settings;
+    const base = folderOf(uri) ?? uri.slice(0, uri.lastIndexOf('/'));
+    try {
+      const file = path.resolve(base.startsWith('file:') ? fileURLToPath(base) : base, settings.tableSizesFile);
+      return { ...settings, tableSizes: { ...parseTableSizes(readFileSync(file, 'utf8')), ...settings.tableSizes } };
+    } catch (e) {
+      log('warn', `Could not read sqlInsight.tableSizesFile: ${e instanceof Error ? e.message : String(e)}`);
+      return settings;
     }
   }
 
@@ -121,7 +147,7 @@ export function startServer(connection: Connection = createConnection(ProposedFe
       const settings = await settingsFor(doc.uri);
       const planner = await plannerFor(settings, doc.uri);
       const parsed = await service.parse(doc, settings);
-      const analysis = await service.doValidation(parsed, planner, settings, controller.signal);
+      const analysis = await service.doValidation(parsed, planner, settings, controller.signal, analyses.get(doc.uri));
       // Drop results for a document that moved on (or closed) while we were planning.
       const current = documents.get(doc.uri);
       if (controller.signal.aborted || !current || current.version !== parsed.version) return;
@@ -180,13 +206,62 @@ export function startServer(connection: Connection = createConnection(ProposedFe
         message: typeof d.message === 'string' ? d.message : d.message.value,
         data: d.data as { findingId: string } | undefined,
       }));
+      const workspaceFolder = folderOf(params.textDocument.uri);
+      const migrations = listMigrationsDir(migrationsFolder(params.textDocument.uri, settings, workspaceFolder));
       return await service.doCodeActions(analysis, params.range, diagnostics, await plannerFor(settings, params.textDocument.uri), settings, {
-        workspaceFolder: folderOf(params.textDocument.uri),
+        workspaceFolder,
         now: new Date(),
+        ...(migrations ? { migrations } : {}),
       });
     } catch (e) {
       log('error', `Code actions failed: ${String(e)}`);
       return [];
+    }
+  });
+
+  // "Analyze" above each statement that can run as written (no $n parameters).
+  connection.onCodeLens((params) => {
+    try {
+      const analysis = analyses.get(params.textDocument.uri);
+      const doc = documents.get(params.textDocument.uri);
+      if (!analysis || !doc || analysis.document.version !== doc.version) return [];
+      return service.analyzableStatements(analysis).map((s) => ({
+        range: { start: s.range.start, end: s.range.start },
+        command: {
+          title: s.analyzed ? `Analyzed: ${s.analyzed} · Analyze again` : s.writes ? 'Analyze (runs it, rolled back)' : 'Analyze',
+          command: ANALYZE_COMMAND,
+          arguments: [params.textDocument.uri, s.range.start],
+        },
+      }));
+    } catch (e) {
+      log('error', `Code lenses failed: ${String(e)}`);
+      return [];
+    }
+  });
+
+  connection.onRequest(ANALYZE_REQUEST, async (params: AnalyzeParams): Promise<AnalyzeResult> => {
+    try {
+      const analysis = analyses.get(params.uri);
+      const doc = documents.get(params.uri);
+      if (!analysis || !doc || analysis.document.version !== doc.version) {
+        return { kind: 'not-analyzed', message: 'Save the document first: it is analysed as last planned.' };
+      }
+      const settings = await settingsFor(params.uri);
+      const offset = analysis.document.lines.offsetAt(params.position);
+      const outcome = await service.analyzeStatement(analysis, offset, await plannerFor(settings, params.uri), settings, {
+        confirmed: params.confirmed === true,
+      });
+      if (outcome.kind !== 'analyzed') return outcome;
+      if (analyses.get(params.uri) === analysis) {
+        await publish(params.uri, outcome.diagnostics, analysis.document.version);
+        if (canRefreshLenses) connection.sendRequest(CodeLensRefreshRequest.type).catch(() => undefined);
+      }
+      const time = outcome.executionTimeMs === undefined ? '' : ` in ${outcome.executionTimeMs.toFixed(1)} ms`;
+      log('info', `${params.uri}: EXPLAIN ANALYZE ran${time}, rolled back`);
+      return { kind: 'analyzed', message: `Analyzed${time}, ${outcome.rows} rows; the transaction was rolled back.` };
+    } catch (e) {
+      log('error', `Analyze failed: ${String(e)}`);
+      return { kind: 'not-analyzed', message: `Analyze failed: ${e instanceof Error ? e.message : String(e)}` };
     }
   });
 

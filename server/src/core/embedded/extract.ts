@@ -18,7 +18,8 @@ export interface ExtractOptions {
 
 let tsModule: typeof TS | null | undefined;
 
-function loadTypeScript(): typeof TS | undefined {
+/** The TypeScript compiler, loaded on first use; undefined when it is not installed. */
+export function loadTypeScript(): typeof TS | undefined {
   if (tsModule === undefined) {
     try {
       tsModule = require('typescript') as typeof TS;
@@ -29,7 +30,7 @@ function loadTypeScript(): typeof TS | undefined {
   return tsModule ?? undefined;
 }
 
-function scriptKindFor(ts: typeof TS, languageId: string): TS.ScriptKind | undefined {
+export function scriptKindFor(ts: typeof TS, languageId: string): TS.ScriptKind | undefined {
   const id = languageId.trim().toLowerCase();
   switch (id) {
     case 'typescript':

@@ -1,95 +1,78 @@
-// seq-scan-large-table: the plan reads every row of a large table to apply a filter.
-import { tableNameSpan, type QueryBlock, type TableRef } from '../ast';
-import { indexFix } from '../indexFix';
-import { planNodes, type PlanNode } from '../plan';
-import { blockPredicates, comparisonsIn, othersIndependentOf, plainColumn, columnChecker } from '../predicates';
-import { columnRefOf, resolveColumn } from '../ast';
-import { formatNumber, quoteIdent } from '../sqlText';
-import { Severity } from '../types';
-import type { Finding, Rule, RuleContext } from './types';
+// seq-scan-large-table: the plan reads every row of a large table to apply a filter — or a SELECT sends a
+// whole large table to the client with no filter and no LIMIT.
+import { hasAggregate, tableNameSpan, type TableRef } from '../ast';
+import { adviseIndexes } from '../advisor';
+import { planNodes } from '../plan';
+import { tableOfNode } from '../scans';
+import { describeSize, isLarge, nodeFactor } from '../size';
+import { formatNumber } from '../sqlText';
+import { sameDefault, type Finding, type PlanRule, type RuleContext } from './types';
 
-export const seqScanLargeTable: Rule = {
+/** Filters keeping more than this share of the rows are not reported. */
+const MAX_KEPT_SHARE = 0.1;
+
+export const seqScanLargeTable: PlanRule = {
   id: 'seq-scan-large-table',
-  defaultSeverity: Severity.Warning,
+  title: 'A sequential scan reads a whole large table to apply a filter, or returns all of it',
+  needs: 'plan',
+  defaults: sameDefault('warning'),
   check(ctx: RuleContext): Finding[] {
     const { stmt, settings } = ctx;
-    // Empty tables (the embedded engine without row counts): a size finding would be invented.
-    if (!stmt.parse.ok || ctx.statistics === 'none') return [];
+    if (!stmt.parse.ok) return [];
     const findings: Finding[] = [];
     const used = new Set<TableRef>();
     for (const node of planNodes(ctx.plan)) {
-      if (node['Node Type'] !== 'Seq Scan' || !node.Filter) continue;
-      const table = findTable(stmt.blocks, node, used);
+      if (node['Node Type'] !== 'Seq Scan') continue;
+      const table = tableOfNode(stmt.blocks, node, ctx.relation, used);
       if (!table) continue;
       used.add(table);
-      const info = ctx.relation(table);
-      // With synthetic statistics only the tables that were given a row count have a size.
-      if (ctx.statistics === 'synthetic' && !(info && info.reltuples >= 0)) continue;
-      const rows = info && info.reltuples >= 0 ? info.reltuples : node['Plan Rows'];
-      if (rows < settings.seqScanMinRows) continue;
-      const columns = indexColumns(table, ctx);
-      findings.push({
-        ruleId: this.id,
-        severity: this.defaultSeverity,
-        message:
-          `Seq Scan on ${table.relname}: reads all ~${formatNumber(Math.round(rows))} rows to apply the filter ` +
-          `${node.Filter} (cost ${formatNumber(node['Total Cost'])}, ~${formatNumber(node['Plan Rows'])} rows kept).`,
-        span: tableNameSpan(table, stmt.tokens, stmt.parse.conv),
-        table,
-        fix:
-          columns.length > 0
-            ? indexFix({ table, elements: columns.map(quoteIdent), nameParts: columns, expression: false })
-            : undefined,
-      });
+      const size = ctx.size(table) ?? { rows: node['Plan Rows'], configured: false };
+      if (!isLarge(size, settings)) continue;
+      const span = tableNameSpan(table, stmt.tokens, stmt.parse.conv);
+      if (node.Filter) {
+        // A filter that keeps most rows is no job for an index: reading the table is the right plan.
+        const scanned = ctx.relationByName(node.Schema, node['Relation Name'] ?? '')?.reltuples ?? -1;
+        if (scanned > 0 && node['Plan Rows'] > MAX_KEPT_SHARE * scanned) continue;
+        const advice = adviseIndexes({ table, ctx });
+        const covered = advice.coveredBy
+          ? ` The index ${advice.coveredBy.name} already has these columns, but the planner expects too many rows for it to pay off here.`
+          : '';
+        findings.push({
+          ruleId: this.id,
+          message:
+            `Seq Scan on ${table.relname}: reads all ${describeSize(size, formatNumber)} to apply the filter ` +
+            `${node.Filter} (cost ${formatNumber(node['Total Cost'])}, ~${formatNumber(node['Plan Rows'])} rows kept).${covered}`,
+          span,
+          table,
+          fixes: advice.fixes,
+        });
+      } else if (returnsWholeTable(ctx, table)) {
+        const rows = Math.round(ctx.plan['Plan Rows'] * nodeFactor(ctx.plan, ctx.relationByName, settings));
+        findings.push({
+          ruleId: this.id,
+          message:
+            `Seq Scan on ${table.relname} with no filter and no LIMIT: the statement returns all ` +
+            `~${formatNumber(rows)} rows${size.configured ? ' (sqlInsight.tableSizes)' : ''} to the client. ` +
+            'Filter it, or page through it with LIMIT and keyset pagination.',
+          span,
+          table,
+        });
+      }
     }
     return findings;
   },
 };
 
-/** The table reference a scan node reads, by relation name and alias; each reference is used once. */
-function findTable(blocks: QueryBlock[], node: PlanNode, used: Set<TableRef>): TableRef | undefined {
-  for (const block of blocks) {
-    for (const t of block.tables) {
-      if (used.has(t) || t.relname !== node['Relation Name']) continue;
-      if (node.Alias !== undefined && node.Alias !== t.refName) continue;
-      if (t.schema && node.Schema !== undefined && node.Schema !== t.schema) continue;
-      return t;
-    }
-  }
-  return undefined;
-}
-
-/** Columns for a plain B-tree: equality columns first, then one range or sort column. */
-function indexColumns(table: TableRef, ctx: RuleContext): string[] {
-  const block = table.block;
-  const eq: string[] = [];
-  const range: string[] = [];
-  for (const pred of blockPredicates(block)) {
-    for (const cmp of comparisonsIn(pred)) {
-      if (cmp.kind === 'like') continue;
-      const ref = plainColumn(cmp.subject);
-      if (!ref || resolveColumn(ref, block, columnChecker(ctx.relation)) !== table) continue;
-      if (!othersIndependentOf(cmp.others, table, block, ctx.relation)) continue;
-      (cmp.kind === 'eq' ? eq : range).push(ref.column);
-    }
-  }
-  const cols = unique(eq);
-  const rangeCol = range.find((c) => !cols.includes(c));
-  if (rangeCol) cols.push(rangeCol);
-  else {
-    const sortCol = sortColumn(block, table, ctx);
-    if (sortCol && !cols.includes(sortCol)) cols.push(sortCol);
-  }
-  return cols.slice(0, 4);
-}
-
-function sortColumn(block: QueryBlock, table: TableRef, ctx: RuleContext): string | undefined {
-  const first = block.sortClause[0]?.SortBy?.node;
-  const ref = columnRefOf(first);
-  if (!ref || resolveColumn(ref, block, columnChecker(ctx.relation)) !== table) return undefined;
-  return ref.column;
-}
-
-function unique(xs: string[]): string[] {
-  return [...new Set(xs)];
+/**
+ * An unfiltered scan is fine when the statement genuinely needs every row (aggregates, a join that filters,
+ * INSERT … SELECT); it is a problem when a SELECT streams them all out: the top block has no WHERE, no LIMIT,
+ * no aggregate or grouping, and the plan's result is itself large.
+ */
+function returnsWholeTable(ctx: RuleContext, table: TableRef): boolean {
+  const top = ctx.stmt.blocks[0];
+  if (!top || top.kind !== 'select' || table.block !== top) return false;
+  const n = top.node;
+  if (n.whereClause || n.limitCount || n.groupClause || n.havingClause || n.distinctClause || n.valuesLists) return false;
+  if (top.joinQuals.length > 0 || top.tables.length !== 1 || hasAggregate(n.targetList)) return false;
+  return isLarge({ rows: ctx.plan['Plan Rows'] * nodeFactor(ctx.plan, ctx.relationByName, ctx.settings), configured: false }, ctx.settings);
 }
