@@ -45,6 +45,23 @@ export interface SqlInsightSettings {
    * `SELECT relname, reltuples FROM pg_class` prints them), relative to the workspace folder; tableSizes wins.
    */
   tableSizesFile: string;
+  /** TLS to the database; `mode` empty means "whatever the URL says (sslmode), else no TLS". */
+  ssl: {
+    mode: SslMode | '';
+    /** CA certificate file (PEM) for `verify-ca` / `verify-full`; empty means the system's trusted roots. */
+    caFile: string;
+  };
+  /** What the server takes on, so that no file or burst of edits can make it slow or large. */
+  limits: {
+    /** Longer documents (UTF-16 code units) get one Information diagnostic and no other analysis. */
+    maxDocumentChars: number;
+    /** Longer statements are neither parsed nor planned (one Information diagnostic each). */
+    maxStatementChars: number;
+    /** Only this many statements per document are planned; the rest are syntax-checked only. */
+    maxPlannedStatements: number;
+    /** EXPLAINs waiting for a database connection, all documents together; beyond it they are refused. */
+    maxQueuedExplains: number;
+  };
 }
 
 export type DatabaseMode = 'auto' | 'server' | 'embedded';
@@ -53,6 +70,8 @@ const DATABASE_MODES: readonly DatabaseMode[] = ['auto', 'server', 'embedded'];
 /** What a user can set a rule to. */
 export type RuleLevel = 'off' | 'error' | 'warning' | 'information' | 'hint';
 export const RULE_LEVELS: readonly RuleLevel[] = ['off', 'error', 'warning', 'information', 'hint'];
+export const SSL_MODES = ['disable', 'prefer', 'require', 'verify-ca', 'verify-full'] as const;
+export type SslMode = (typeof SSL_MODES)[number];
 
 export const DEFAULT_SETTINGS: SqlInsightSettings = {
   databaseUrl: '',
@@ -68,6 +87,8 @@ export const DEFAULT_SETTINGS: SqlInsightSettings = {
   rules: {},
   tableSizes: {},
   tableSizesFile: '',
+  ssl: { mode: '', caFile: '' },
+  limits: { maxDocumentChars: 1_000_000, maxStatementChars: 100_000, maxPlannedStatements: 1_000, maxQueuedExplains: 1_000 },
 };
 
 /**
@@ -79,6 +100,10 @@ export function normalizeSettings(raw: unknown): SqlInsightSettings {
   const whatIf = isObject(r.whatIf) ? r.whatIf : {};
   const index = isObject(r.index) ? r.index : {};
   const embedded = isObject(r.embedded) ? r.embedded : {};
+  const ssl = isObject(r.ssl) ? r.ssl : {};
+  const limits = isObject(r.limits) ? r.limits : {};
+  const d = DEFAULT_SETTINGS.limits;
+  const mode = str(ssl.mode, '').trim();
   return {
     databaseUrl: str(r.databaseUrl, DEFAULT_SETTINGS.databaseUrl).trim(),
     seqScanMinRows: num(r.seqScanMinRows, DEFAULT_SETTINGS.seqScanMinRows, 0),
@@ -93,6 +118,16 @@ export function normalizeSettings(raw: unknown): SqlInsightSettings {
     rules: ruleLevels(r.rules),
     tableSizes: tableSizes(r.tableSizes),
     tableSizesFile: str(r.tableSizesFile, DEFAULT_SETTINGS.tableSizesFile).trim(),
+    ssl: {
+      mode: (SSL_MODES as readonly string[]).includes(mode) ? (mode as SslMode) : '',
+      caFile: str(ssl.caFile, '').trim(),
+    },
+    limits: {
+      maxDocumentChars: num(limits.maxDocumentChars, d.maxDocumentChars, 1),
+      maxStatementChars: num(limits.maxStatementChars, d.maxStatementChars, 1),
+      maxPlannedStatements: num(limits.maxPlannedStatements, d.maxPlannedStatements, 0),
+      maxQueuedExplains: num(limits.maxQueuedExplains, d.maxQueuedExplains, 0),
+    },
   };
 }
 
@@ -159,6 +194,12 @@ export interface StatusParams {
 export interface InitializationOptions {
   /** A folder the server may keep the embedded engine's databases in (the extension's global storage). */
   storagePath?: string;
+  /**
+   * False in an untrusted workspace (VS Code Workspace Trust): the server then connects to no database
+   * named by the workspace's settings (only to one from the environment) and loads no workspace file into
+   * anything that executes. Absent means trusted (editors without Workspace Trust).
+   */
+  trusted?: boolean;
 }
 
 /** The section the server asks for with `workspace/configuration`. */
@@ -174,7 +215,13 @@ export const PASSWORDS_NOTIFICATION = 'sqlInsight/passwords';
 export interface StoredPassword {
   /** `connectionTarget()` of the URL the password is for. */
   target: string;
+  /**
+   * The password in plain text (editors without the sealing key), or, from the VS Code client, `sealed`
+   * instead: LSP traces (`sqlInsight.trace.server: verbose`) log every message, so the password travels
+   * sealed with a key that reaches the server only through its environment (common/seal.ts).
+   */
   password: string;
+  sealed?: string;
 }
 
 export interface PasswordsParams {
@@ -211,7 +258,9 @@ export function connectionTarget(url: string): string | undefined {
 /** Keeps the well-formed entries of a `PasswordsParams`-like value from the wire. */
 export function normalizePasswords(raw: unknown): StoredPassword[] {
   const list = isObject(raw) && Array.isArray(raw.passwords) ? raw.passwords : [];
-  return list.filter((p): p is StoredPassword => isObject(p) && typeof p.target === 'string' && typeof p.password === 'string');
+  return list
+    .filter((p) => isObject(p) && typeof p.target === 'string' && (typeof p.password === 'string' || typeof p.sealed === 'string'))
+    .map((p) => ({ target: p.target as string, password: typeof p.password === 'string' ? p.password : '', ...(typeof p.sealed === 'string' ? { sealed: p.sealed } : {}) }));
 }
 /** Client → server: EXPLAIN ANALYZE the statement at a position (the Analyze command and code lens). */
 export const ANALYZE_REQUEST = 'sqlInsight/analyze';
@@ -233,3 +282,7 @@ export interface AnalyzeResult {
 export const ANALYZE_COMMAND = 'sqlInsight.analyze';
 /** Client command that puts its argument on the clipboard (the "Copy CREATE INDEX" code action). */
 export const COPY_COMMAND = 'sqlInsight.copyToClipboard';
+
+/** Client → server: the user trusted the workspace. */
+export const WORKSPACE_TRUSTED_NOTIFICATION = 'sqlInsight/workspaceTrusted';
+

@@ -9,6 +9,7 @@ import {
   COPY_COMMAND,
   PASSWORDS_NOTIFICATION,
   STATUS_NOTIFICATION,
+  WORKSPACE_TRUSTED_NOTIFICATION,
   type InitializationOptions,
   type AnalyzeParams,
   type AnalyzeResult,
@@ -16,6 +17,7 @@ import {
   type StatusParams,
   type StoredPassword,
 } from '../../common/protocol';
+import { newSealKey, seal, SEAL_KEY_ENV } from '../../common/seal';
 
 let client: LanguageClient | undefined;
 
@@ -30,9 +32,15 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   const passwords = await loadPasswords(context);
 
   const module = context.asAbsolutePath('server/out/server.js');
+  // Passwords go to the server sealed with this key, which reaches it only through its environment.
+  const sealKey = newSealKey();
+  const env = { ...process.env, [SEAL_KEY_ENV]: sealKey };
+  const sealed = (list: StoredPassword[]): PasswordsParams => ({
+    passwords: list.map((p) => ({ target: p.target, password: '', sealed: seal(p.password, sealKey) })),
+  });
   const serverOptions: ServerOptions = {
-    run: { module, transport: TransportKind.ipc },
-    debug: { module, transport: TransportKind.ipc, options: { execArgv: ['--nolazy', '--inspect=6019'] } },
+    run: { module, transport: TransportKind.ipc, options: { env } },
+    debug: { module, transport: TransportKind.ipc, options: { env, execArgv: ['--nolazy', '--inspect=6019'] } },
   };
   // Schema files of the embedded database (any SQL file: sqlInsight.schemaFiles may name any of them) and
   // drizzle's journal, which orders its migrations.
@@ -47,10 +55,11 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     ]),
     outputChannel: output,
     synchronize: { configurationSection: 'sqlInsight', fileEvents: watchers },
-    // A function, so that a restarted server gets the passwords stored since.
+    // A function, so that a restarted server gets the passwords stored since, and the trust of the moment.
     initializationOptions: (): PasswordsParams & InitializationOptions => ({
-      passwords: [...passwords].map(([target, password]) => ({ target, password })),
+      ...sealed([...passwords].map(([target, password]) => ({ target, password }))),
       storagePath: context.globalStorageUri.fsPath,
+      trusted: vscode.workspace.isTrusted,
     }),
   };
   client = new LanguageClient('sqlInsight', 'SQL Insight', serverOptions, clientOptions);
@@ -108,8 +117,9 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
             });
       if (password === undefined) return;
       await storePassword(context, passwords, { target, password });
-      await client?.sendNotification(PASSWORDS_NOTIFICATION, { passwords: [{ target, password }] } satisfies PasswordsParams);
+      await client?.sendNotification(PASSWORDS_NOTIFICATION, sealed([{ target, password }]));
     }),
+    vscode.workspace.onDidGrantWorkspaceTrust(() => void client?.sendNotification(WORKSPACE_TRUSTED_NOTIFICATION)),
   );
   await client.start();
 }

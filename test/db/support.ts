@@ -39,6 +39,9 @@ export class TcpProxy {
   mode: ProxyMode = 'up';
   /** Connections accepted so far. */
   connections = 0;
+  /** Every byte the clients sent, when `record` is on (to prove what was, and was not, sent). */
+  record = false;
+  private readonly sent: Buffer[] = [];
   private readonly sockets = new Set<net.Socket>();
   private server?: net.Server;
 
@@ -74,10 +77,20 @@ export class TcpProxy {
     });
     upstream.on('error', () => undefined);
     client.on('close', () => upstream.destroy());
-    client.on('data', (d) => upstream.write(d));
+    client.on('data', (d) => {
+      if (this.record) this.sent.push(Buffer.from(d));
+      upstream.write(d);
+    });
     upstream.on('data', (d) => {
       if (this.mode !== 'frozen') client.write(d);
     });
+  }
+
+  /** What the clients sent since the last call, as UTF-8 text. */
+  takeSent(): string {
+    const text = Buffer.concat(this.sent).toString('utf8');
+    this.sent.length = 0;
+    return text;
   }
 
   async close(): Promise<void> {

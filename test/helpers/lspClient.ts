@@ -13,11 +13,18 @@ import {
   type PublishDiagnosticsParams,
 } from 'vscode-languageserver-protocol/node';
 
+import { newSealKey, seal, SEAL_KEY_ENV } from '../../common/seal';
+
 export const SERVER_JS = path.resolve(__dirname, '../../../server/out/server.js');
 
+export type SettingsAnswer = Record<string, unknown> | null;
+
 export interface LspClientOptions {
-  /** Answer to `workspace/configuration` for section sqlInsight (null is a legal answer). */
-  settings?: Record<string, unknown> | null;
+  /**
+   * Answer to `workspace/configuration` for section sqlInsight (null is a legal answer), or a function of the
+   * item's scopeUri (multi-root workspaces: one answer per folder).
+   */
+  settings?: SettingsAnswer | ((scopeUri: string | undefined) => SettingsAnswer);
   env?: NodeJS.ProcessEnv;
   /** Working directory of the server process (it must not matter). */
   cwd?: string;
@@ -25,38 +32,65 @@ export interface LspClientOptions {
   workspaceFolders?: string[];
   /** `initializationOptions` of `initialize`, as the VS Code client sends them. */
   initializationOptions?: unknown;
+  /**
+   * Plays the VS Code client's SecretStorage: passwords by connection target (`user@host:port/database`),
+   * sent sealed in `initializationOptions`, with the key in the server's environment, as the extension does.
+   */
+  passwords?: Map<string, string>;
 }
 
 export class LspClient {
   readonly diagnostics = new Map<string, PublishDiagnosticsParams>();
+  /** Every publication, in arrival order. */
+  readonly published: PublishDiagnosticsParams[] = [];
   readonly statuses: { state: string; message: string; database?: string }[] = [];
   readonly logs: string[] = [];
-  private readonly events = new EventEmitter();
+  /** What the server wrote to stderr. */
+  stderr: string[] = [];
+  private sealKey = '';
+  /** `window/showMessage` notifications. */
+  readonly messages: { type: number; message: string }[] = [];
+  // Many waits at once (a soak opens hundreds of documents together) are expected, not a leak.
+  private readonly events = new EventEmitter().setMaxListeners(0);
   private versions = new Map<string, number>();
 
   private constructor(
     private readonly proc: ChildProcess,
     readonly connection: ProtocolConnection,
-    public settings: Record<string, unknown> | null,
+    public settings: SettingsAnswer | ((scopeUri: string | undefined) => SettingsAnswer),
   ) {}
 
   static async start(options: LspClientOptions = {}): Promise<LspClient> {
+    const sealKey = newSealKey();
+    const env = { ...(options.env ?? process.env) };
+    if (options.passwords) env[SEAL_KEY_ENV] = sealKey;
     const proc = spawn(process.execPath, [SERVER_JS, '--stdio'], {
       cwd: options.cwd ?? '/',
-      env: options.env ?? { ...process.env },
+      env,
       stdio: ['pipe', 'pipe', 'pipe'],
     });
     const stderr: string[] = [];
     proc.stderr!.on('data', (d: Buffer) => stderr.push(d.toString()));
     const connection = createProtocolConnection(new StreamMessageReader(proc.stdout!), new StreamMessageWriter(proc.stdin!));
     const client = new LspClient(proc, connection, options.settings === undefined ? {} : options.settings);
-    connection.onRequest('workspace/configuration', (params: { items: { section?: string }[] }) =>
-      params.items.map((i) => (i.section === 'sqlInsight' ? client.settings : null)),
+    connection.onRequest('workspace/configuration', (params: { items: { section?: string; scopeUri?: string }[] }) =>
+      params.items.map((i) => {
+        if (i.section !== 'sqlInsight') return null;
+        const s = client.settings;
+        return typeof s === 'function' ? s(i.scopeUri) : s;
+      }),
     );
+    connection.onNotification('window/showMessage', (p: { type: number; message: string }) => {
+      client.messages.push(p);
+      client.events.emit('message', p);
+    });
+    client.stderr = stderr;
     connection.onRequest('client/registerCapability', () => null);
+    client.sealKey = sealKey;
     connection.onRequest('window/workDoneProgress/create', () => null);
     connection.onNotification('textDocument/publishDiagnostics', (p: PublishDiagnosticsParams) => {
       client.diagnostics.set(p.uri, p);
+      client.published.push(p);
       client.events.emit('diagnostics', p);
     });
     connection.onNotification('sqlInsight/status', (p: { state: string; message: string; database?: string }) => {
@@ -82,7 +116,9 @@ export class LspClient {
         },
       },
       workspaceFolders: options.workspaceFolders?.map((uri) => ({ uri, name: uri.slice(uri.lastIndexOf('/') + 1) })) ?? null,
-      initializationOptions: options.initializationOptions,
+      initializationOptions: options.passwords
+        ? { ...(options.initializationOptions as object | undefined), passwords: sealedPasswords(options.passwords, sealKey) }
+        : options.initializationOptions,
     });
     await connection.sendNotification('initialized', {});
     return client;
@@ -107,6 +143,43 @@ export class LspClient {
     });
     await this.connection.sendNotification('textDocument/didSave', { textDocument: { uri } });
     return (await wait).diagnostics;
+  }
+
+  /** Everything the server said: logs, statuses, messages, diagnostics and stderr (to look for secrets). */
+  transcript(): string {
+    return JSON.stringify([this.logs, this.statuses, this.messages, this.published, this.stderr]);
+  }
+
+  /** Calls `listener` for every publication from now on. */
+  onDiagnostics(listener: (p: PublishDiagnosticsParams) => void): void {
+    this.events.on('diagnostics', listener);
+  }
+
+  /** "Set Database Password" as the extension does it: the stored password, sealed, in sqlInsight/passwords. */
+  async setPasswords(passwords: Map<string, string>): Promise<void> {
+    await this.connection.sendNotification('sqlInsight/passwords', { passwords: sealedPasswords(passwords, this.sealKey) });
+  }
+
+  async close(uri: string): Promise<void> {
+    await this.connection.sendNotification('textDocument/didClose', { textDocument: { uri } });
+  }
+
+  /** Changes the settings answer and tells the server (which re-reads them and re-validates open documents). */
+  async configure(settings: SettingsAnswer | ((scopeUri: string | undefined) => SettingsAnswer)): Promise<void> {
+    this.settings = settings;
+    await this.connection.sendNotification('workspace/didChangeConfiguration', { settings: null });
+  }
+
+  waitForLog(predicate: (line: string) => boolean): Promise<string> {
+    const seen = this.logs.find(predicate);
+    if (seen) return Promise.resolve(seen);
+    return this.waitFor('log', predicate);
+  }
+
+  waitForMessage(predicate: (m: { type: number; message: string }) => boolean): Promise<{ type: number; message: string }> {
+    const seen = this.messages.find(predicate);
+    if (seen) return Promise.resolve(seen);
+    return this.waitFor('message', predicate);
   }
 
   /** Resolves with the first diagnostics published for `uri` at `version` (or later). */
@@ -161,7 +234,7 @@ export class LspClient {
     this.connection.dispose();
   }
 
-  private waitFor<T>(event: string, predicate: (v: T) => boolean): Promise<T> {
+  waitFor<T>(event: 'diagnostics' | 'status' | 'log' | 'message', predicate: (v: T) => boolean): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       const onEvent = (v: T): void => {
         if (!predicate(v)) return;
@@ -180,6 +253,17 @@ export class LspClient {
       this.events.on('exit', onExit);
     });
   }
+}
+
+function sealedPasswords(passwords: Map<string, string>, key: string): { target: string; sealed: string }[] {
+  return [...passwords].map(([target, password]) => ({ target, sealed: seal(password, key) }));
+}
+
+/** This process's environment without DATABASE_URL and PG* variables: only the settings name a database. */
+export function envWithoutDatabase(): NodeJS.ProcessEnv {
+  const env = { ...process.env };
+  for (const k of Object.keys(env)) if (k === 'DATABASE_URL' || k.startsWith('PG')) delete env[k];
+  return env;
 }
 
 /** The text a range covers in a document. */

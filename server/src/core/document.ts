@@ -19,6 +19,8 @@ export class ParsedStatement {
     readonly end: number,
     readonly text: string,
     readonly parse: ParseResult,
+    /** Set when the statement is longer than limits.maxStatementChars: it was not parsed. */
+    readonly oversized = false,
   ) {}
 
   get tokens(): Token[] {
@@ -47,6 +49,8 @@ export class ParsedDocument {
     readonly statements: ParsedStatement[],
     /** True for JS/TS documents, whose SQL lives in string and template literals. */
     readonly embedded = false,
+    /** Set when the document is longer than limits.maxDocumentChars: it was not split or parsed. */
+    readonly oversized = false,
   ) {
     this.lines = new LineIndex(text);
   }
@@ -61,21 +65,27 @@ export class ParsedDocument {
   }
 }
 
-/** Splits and parses every region. Requires loadParser(); never throws. */
+const NOT_PARSED: ParseResult = { ok: false, message: 'not parsed: too large', offset: 0 };
+
+/**
+ * Splits and parses every region. Statements longer than `maxStatementChars` are kept (so that they can be
+ * reported) but not parsed. Requires loadParser(); never throws.
+ */
 export function parseDocument(
   uri: string,
   version: number,
   text: string,
   regions: SqlRegion[],
   embedded = false,
+  maxStatementChars = Infinity,
 ): ParsedDocument {
   const statements: ParsedStatement[] = [];
   for (const region of regions) {
     for (const span of splitStatements(region.text)) {
       const stmtText = region.text.slice(span.start, span.end);
-      statements.push(
-        new ParsedStatement(statements.length, region, span.start, span.end, stmtText, parseStatement(stmtText)),
-      );
+      const oversized = stmtText.length > maxStatementChars;
+      const parsed = oversized ? NOT_PARSED : parseStatement(stmtText);
+      statements.push(new ParsedStatement(statements.length, region, span.start, span.end, stmtText, parsed, oversized));
     }
   }
   return new ParsedDocument(uri, version, text, statements, embedded);

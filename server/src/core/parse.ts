@@ -44,6 +44,10 @@ export type ParseResult =
 /** Parses one statement's text. Requires loadParser() to have finished; never throws. */
 export function parseStatement(text: string): ParseResult {
   if (!pgQuery) return { ok: false, message: 'The SQL parser is not loaded yet.', offset: 0 };
+  // The parser (a C library) stops reading at a NUL, and so would PostgreSQL: what it checked would not be
+  // what the server receives. PostgreSQL rejects NUL in query text anyway.
+  const nul = text.indexOf('\0');
+  if (nul >= 0) return { ok: false, message: 'A NUL character (U+0000) cannot appear in SQL text.', offset: nul };
   const conv = new OffsetConverter(text);
   try {
     const result = pgQuery.parseSync(text);
@@ -114,14 +118,16 @@ export function isExplainable(kind: StatementKind): boolean {
 
 function maxParam(node: AstNode): number {
   let max = 0;
-  const visit = (n: AstNode): void => {
+  // An explicit stack: the parser accepts expressions thousands of levels deep.
+  const stack: AstNode[] = [node];
+  while (stack.length > 0) {
+    const n = stack.pop();
     if (Array.isArray(n)) {
-      for (const x of n) visit(x);
+      for (const x of n) stack.push(x);
     } else if (n && typeof n === 'object') {
       if (n.ParamRef && typeof n.ParamRef.number === 'number') max = Math.max(max, n.ParamRef.number);
-      for (const k in n) visit(n[k]);
+      for (const k in n) stack.push(n[k]);
     }
-  };
-  visit(node);
+  }
   return max;
 }

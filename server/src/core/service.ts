@@ -2,7 +2,7 @@
 // It never imports the protocol, vscode or a database driver; the database arrives as a Planner per call.
 import type { SqlInsightSettings } from '../../../common/protocol';
 import { tokenIndexAt } from './ast';
-import { parseDocument, type ParsedDocument, type ParsedStatement } from './document';
+import { ParsedDocument, parseDocument, type ParsedStatement } from './document';
 import { planMarkdown } from './hover';
 import { isExplainable, loadParser } from './parse';
 import type { DatabaseInfo, ExplainResult, Planner, QualifiedName, RelationInfo, WhatIfResult } from './ports';
@@ -83,6 +83,7 @@ const EXPLAIN_CONCURRENCY = 2;
 export interface SqlInsightService {
   /** True when the core finds SQL in documents of this language. */
   handles(languageId: string): boolean;
+  /** Splits and parses; `settings` bring the embedded-SQL options and the size limits. */
   parse(document: SqlTextDocument, settings: SqlInsightSettings): Promise<ParsedDocument>;
   doValidation(
     document: ParsedDocument,
@@ -102,7 +103,7 @@ export interface SqlInsightService {
     fixContext: FixContext,
   ): Promise<CodeAction[]>;
   /** Starts proving every fix in the background so that code actions answer at once. */
-  proveFixes(analysis: DocumentAnalysis, planner: Planner, settings: SqlInsightSettings): Promise<void>;
+  proveFixes(analysis: DocumentAnalysis, planner: Planner, settings: SqlInsightSettings, signal?: AbortSignal): Promise<void>;
   /**
    * EXPLAIN ANALYZE of the statement at `offset` (host-document UTF-16), inside a transaction that is always
    * rolled back. Data-changing statements need `confirmed`. On success the analysis's diagnostics are updated.
@@ -136,7 +137,9 @@ async function parse(document: SqlTextDocument, settings: SqlInsightSettings): P
   await loadParser();
   const text = document.getText();
   const embedded = !SQL_LANGUAGE_IDS.has(document.languageId);
-  return parseDocument(document.uri, document.version, text, regionsOf(text, document.languageId, settings), embedded);
+  if (text.length > settings.limits.maxDocumentChars) return new ParsedDocument(document.uri, document.version, text, [], embedded, true);
+  const regions = regionsOf(text, document.languageId, settings);
+  return parseDocument(document.uri, document.version, text, regions, embedded, settings.limits.maxStatementChars);
 }
 
 function regionsOf(text: string, languageId: string, settings: SqlInsightSettings): SqlRegion[] {
@@ -179,10 +182,33 @@ async function doValidation(
     settings,
   };
 
+  const limits = settings.limits;
+  if (doc.oversized) {
+    analysis.diagnostics.push(
+      information(
+        doc.lines.range(0, lineEnd(doc.text, 0)),
+        `File too large for plan analysis: ${formatNumber(doc.text.length)} characters, more than ` +
+          `sqlInsight.limits.maxDocumentChars (${formatNumber(limits.maxDocumentChars)}). It is not checked at all.`,
+      ),
+    );
+    return analysis;
+  }
+
+  let explainable = 0;
   for (const r of analysis.results) {
     const p = r.stmt.parse;
     const unknown = unknownParts(r.stmt);
-    if (!p.ok && unknown.length > 0) {
+    if (r.stmt.oversized) {
+      r.notPlanned = 'the statement is too large for plan analysis';
+      const start = r.stmt.toHost(0);
+      analysis.diagnostics.push(
+        information(
+          doc.lines.range(start, lineEnd(doc.text, start)),
+          `Statement too large for plan analysis: ${formatNumber(r.stmt.text.length)} characters, more than ` +
+            `sqlInsight.limits.maxStatementChars (${formatNumber(limits.maxStatementChars)}).`,
+        ),
+      );
+    } else if (!p.ok && unknown.length > 0) {
       // The unknown part (an identifier or SQL fragment) is what made it unparsable here, not the user's SQL.
       r.notPlanned = `part of it is not known statically (${describeUnknown(unknown)})`;
     } else if (!p.ok) {
@@ -192,6 +218,14 @@ async function doValidation(
       r.notPlanned = `${p.kind === 'empty' ? 'empty statement' : 'only SELECT, INSERT, UPDATE, DELETE, WITH and VALUES are planned'}`;
     } else if (!planner) {
       r.notPlanned = 'no database is configured';
+    } else if (++explainable > limits.maxPlannedStatements) {
+      r.notPlanned = `only the first ${formatNumber(limits.maxPlannedStatements)} statements of a file are planned (sqlInsight.limits.maxPlannedStatements)`;
+      if (explainable === limits.maxPlannedStatements + 1) {
+        const start = r.stmt.toHost(0);
+        analysis.diagnostics.push(
+          information(doc.lines.range(start, lineEnd(doc.text, start)), `Not planned from here on: ${r.notPlanned}.`),
+        );
+      }
     }
   }
   if (planner) {
@@ -213,8 +247,12 @@ async function doValidation(
 
     const planned = analysis.results.filter((r) => r.explain?.kind === 'plan');
     const names = new Map<string, QualifiedName>();
-    for (const r of planned)
-      for (const b of r.stmt.blocks) for (const t of b.tables) names.set(relationKey({ schema: t.schema, name: t.relname }), { schema: t.schema, name: t.relname });
+    for (const r of planned) {
+      // Walking a pathological parse tree (thousands of levels deep) can exhaust the stack: that statement
+      // then gets no findings, and the others are unaffected.
+      const blocks = contained(() => r.stmt.blocks) ?? [];
+      for (const b of blocks) for (const t of b.tables) names.set(relationKey({ schema: t.schema, name: t.relname }), { schema: t.schema, name: t.relname });
+    }
     if (names.size > 0 && !signal?.aborted) analysis.relations = await planner.describeRelations([...names.values()], ctx);
     if (planned.length > 0 && !signal?.aborted && planner.describeDatabase) analysis.database = await planner.describeDatabase(ctx);
   }
@@ -259,7 +297,7 @@ function runRules(analysis: DocumentAnalysis, r: StatementResult, settings: SqlI
   const host = hostOf(r.stmt);
   const enabled = RULES.filter((rule) => ruleLevel(rule, settings, host) !== 'off');
   const findings: Finding[] = [];
-  for (const rule of enabled) if (rule.needs === 'syntax') findings.push(...rule.check({ stmt: r.stmt, settings, host }));
+  for (const rule of enabled) if (rule.needs === 'syntax') findings.push(...(contained(() => rule.check({ stmt: r.stmt, settings, host })) ?? []));
 
   const relations = analysis.relations;
   const relation = (schema: string | undefined, name: string): RelationInfo | undefined =>
@@ -296,7 +334,8 @@ function runRules(analysis: DocumentAnalysis, r: StatementResult, settings: SqlI
     const explained = new Set<unknown>();
     for (const rule of enabled) {
       if (rule.needs === 'syntax' || (rule.needs === 'analyze' && !planCtx.analyzed)) continue;
-      const found = rule.check(planCtx);
+      // A pathological parse tree can exhaust the stack in a rule: that rule finds nothing here.
+      const found = contained(() => rule.check(planCtx)) ?? [];
       // What EXPLAIN ANALYZE measured is its own news, even on a table a plan rule already explained.
       if (rule.needs === 'analyze') {
         findings.push(...found);
@@ -335,6 +374,25 @@ function publishFindings(analysis: DocumentAnalysis, docs: string | undefined): 
       if (docs) d.codeDescription = { href: `${docs}#${f.ruleId}` };
       analysis.diagnostics.push(d);
     });
+  }
+}
+
+function information(range: Range, message: string): Diagnostic {
+  return { range, severity: Severity.Information, code: 'too-large', source: 'sql-insight', message };
+}
+
+/** Offset of the end of the line that holds `offset`. */
+function lineEnd(text: string, offset: number): number {
+  const nl = text.slice(offset, offset + 1000).search(/[\r\n]/);
+  return nl < 0 ? Math.min(text.length, offset + 1000) : offset + nl;
+}
+
+/** Runs one statement's share of the analysis; a failure there costs that statement its findings only. */
+function contained<T>(fn: () => T): T | undefined {
+  try {
+    return fn();
+  } catch {
+    return undefined;
   }
 }
 
@@ -450,8 +508,14 @@ async function doCodeActions(
   return actions;
 }
 
-
-function prove(analysis: DocumentAnalysis, id: string, index: number, planner: Planner, settings: SqlInsightSettings): Promise<WhatIfResult> {
+function prove(
+  analysis: DocumentAnalysis,
+  id: string,
+  index: number,
+  planner: Planner,
+  settings: SqlInsightSettings,
+  signal?: AbortSignal,
+): Promise<WhatIfResult> {
   const key = `${id}#${index}`;
   let p = analysis.proofs.get(key);
   if (!p) {
@@ -461,17 +525,22 @@ function prove(analysis: DocumentAnalysis, id: string, index: number, planner: P
     if (fix.unproven) return Promise.resolve({ kind: 'unproven', reason: fix.unproven });
     const stmt = entry.stmt;
     p = planner
-      .whatIf({ sql: stmt.text, paramCount: stmt.parse.ok ? stmt.parse.paramCount : 0 }, fix.candidate, { settings })
+      .whatIf({ sql: stmt.text, paramCount: stmt.parse.ok ? stmt.parse.paramCount : 0 }, fix.candidate, { settings, signal })
       .catch((e: unknown): WhatIfResult => ({ kind: 'unproven', reason: String(e) }));
     analysis.proofs.set(key, p);
+    // A proof cut short by a superseded run is not a verdict: a later code-action request tries again.
+    if (signal) void p.then((r) => r.kind === 'unproven' && signal.aborted && analysis.proofs.get(key) === p && analysis.proofs.delete(key));
   }
   return p;
 }
 
-async function proveFixes(analysis: DocumentAnalysis, planner: Planner, settings: SqlInsightSettings): Promise<void> {
+async function proveFixes(analysis: DocumentAnalysis, planner: Planner, settings: SqlInsightSettings, signal?: AbortSignal): Promise<void> {
   for (const [id, entry] of analysis.findings) {
     const n = entry.finding.fixes?.length ?? 0;
-    for (let i = 0; i < n; i++) await prove(analysis, id, i, planner, settings);
+    for (let i = 0; i < n; i++) {
+      if (signal?.aborted) return;
+      await prove(analysis, id, i, planner, settings, signal);
+    }
   }
 }
 

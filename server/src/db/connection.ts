@@ -1,7 +1,9 @@
 // Which database to plan against, and how to talk about it without leaking a password.
 import { createHash } from 'crypto';
+import { readFileSync } from 'fs';
+import type { ConnectionOptions } from 'tls';
 import type { PoolConfig } from 'pg';
-import type { SqlInsightSettings } from '../../../common/protocol';
+import { SSL_MODES, type SqlInsightSettings, type SslMode } from '../../../common/protocol';
 
 export type ConnectionSource = 'setting' | 'DATABASE_URL' | 'libpq' | 'none';
 
@@ -15,7 +17,22 @@ export interface ResolvedConnection {
   label: string;
   /** Literal secrets to scrub from any message about this connection. */
   secrets: string[];
+  /** `user@host:port/database`: what a password stored in the editor's secret storage is filed under. */
+  passwordKey: string;
+  /** True when the URL or PGPASSWORD carries a password (a stored one is then not consulted). */
+  hasPassword: boolean;
+  /** TLS as asked for by the settings, the URL (`sslmode`, `sslrootcert`) or PGSSLMODE / PGSSLROOTCERT. */
+  tls: TlsRequest;
 }
+
+export interface TlsRequest {
+  mode: SslMode;
+  /** CA certificate file (PEM); empty: the system's trusted roots. */
+  caFile: string;
+}
+
+/** URL parameters we interpret ourselves (and so remove before node-postgres sees the URL). */
+const TLS_URL_PARAMS = ['sslmode', 'sslrootcert', 'uselibpqcompat'];
 
 // Variables that pick a libpq target. Deliberately not every PG* name: PGDATA and friends are set on
 // server machines and in postgres images and say nothing about where a client should connect.
@@ -31,6 +48,15 @@ const LIBPQ_TARGET_VARS = [
 ] as const;
 
 export function resolveConnection(settings: SqlInsightSettings, env: NodeJS.ProcessEnv): ResolvedConnection {
+  const resolved = resolveTarget(settings, env);
+  // The settings' TLS choice wins over the URL's and the environment's.
+  if (settings.ssl?.mode) resolved.tls.mode = settings.ssl.mode;
+  if (settings.ssl?.caFile) resolved.tls.caFile = settings.ssl.caFile;
+  resolved.key = `${resolved.key}:${resolved.tls.mode}:${resolved.tls.caFile}`;
+  return resolved;
+}
+
+function resolveTarget(settings: SqlInsightSettings, env: NodeJS.ProcessEnv): ResolvedConnection {
   const fromSetting = (settings.databaseUrl ?? '').trim();
   if (fromSetting) return fromUrl('setting', fromSetting, env);
 
@@ -39,16 +65,70 @@ export function resolveConnection(settings: SqlInsightSettings, env: NodeJS.Proc
 
   if (LIBPQ_TARGET_VARS.some((v) => nonEmpty(env[v]))) return fromLibpq(env);
 
-  return { source: 'none', config: {}, key: 'none', label: 'not configured', secrets: [] };
+  return {
+    source: 'none',
+    config: {},
+    key: 'none',
+    label: 'not configured',
+    secrets: [],
+    passwordKey: '',
+    hasPassword: false,
+    tls: { mode: 'disable', caFile: '' },
+  };
 }
 
 function fromUrl(source: 'setting' | 'DATABASE_URL', url: string, env: NodeJS.ProcessEnv): ResolvedConnection {
   const parsed = parseUrl(url);
   const secrets = parsed?.password ? [parsed.password, encodeURIComponent(parsed.password)] : [];
-  const label = parsed
-    ? makeLabel(parsed.database || parsed.user || defaultUser(env), parsed.host || 'localhost', parsed.port || '5432')
-    : 'unparseable connection URL';
-  return { source, config: { connectionString: url }, key: makeKey(source, label, url), label, secrets };
+  const user = parsed?.user || defaultUser(env);
+  const host = parsed?.host || 'localhost';
+  const port = parsed?.port || '5432';
+  const database = parsed?.database || user;
+  const label = parsed ? makeLabel(database, host, port) : 'unparseable connection URL';
+  const tls = { mode: sslMode(parsed?.sslmode) ?? sslMode(env.PGSSLMODE) ?? 'disable', caFile: parsed?.sslrootcert || env.PGSSLROOTCERT || '' };
+  return {
+    source,
+    config: { connectionString: withoutParams(url, TLS_URL_PARAMS) },
+    key: makeKey(source, label, url),
+    label,
+    secrets,
+    passwordKey: `${user}@${host}:${port}/${database}`,
+    hasPassword: Boolean(parsed?.password),
+    tls,
+  };
+}
+
+/**
+ * node-postgres TLS options for a request, libpq's meanings: `require` encrypts without checking the
+ * certificate (unless a CA file is given: then as `verify-ca`), `verify-ca` checks the chain, `verify-full`
+ * the chain and the host name. `prefer` and `allow` connect without TLS: node-postgres cannot fall back.
+ * Reads the CA file; throws when it cannot.
+ */
+export function tlsOptions(tls: TlsRequest): false | ConnectionOptions {
+  if (tls.mode === 'disable' || tls.mode === 'prefer') return false;
+  const ca = tls.caFile ? readFileSync(tls.caFile, 'utf8') : undefined;
+  const base: ConnectionOptions = ca ? { ca } : {};
+  if (tls.mode === 'require' && !ca) return { ...base, rejectUnauthorized: false };
+  if (tls.mode === 'verify-full') return { ...base, rejectUnauthorized: true };
+  // verify-ca, and require with a CA file: the chain is checked, the host name is not.
+  return { ...base, rejectUnauthorized: true, checkServerIdentity: () => undefined };
+}
+
+function sslMode(v: string | undefined | null): SslMode | undefined {
+  const m = (v ?? '').trim().toLowerCase();
+  if (m === 'allow') return 'prefer';
+  return (SSL_MODES as readonly string[]).includes(m) ? (m as SslMode) : undefined;
+}
+
+function withoutParams(url: string, names: string[]): string {
+  try {
+    const u = new URL(url);
+    if (!names.some((n) => u.searchParams.has(n))) return url;
+    for (const n of names) u.searchParams.delete(n);
+    return u.toString();
+  } catch {
+    return url;
+  }
 }
 
 function fromLibpq(env: NodeJS.ProcessEnv): ResolvedConnection {
@@ -66,7 +146,16 @@ function fromLibpq(env: NodeJS.ProcessEnv): ResolvedConnection {
   const label = makeLabel(config.database ?? user, config.host ?? 'localhost', String(config.port ?? 5432));
   const identity = JSON.stringify([config.host, config.port, config.database, config.user, config.password, env.PGPASSFILE, env.PGSERVICE]);
   const secrets = nonEmpty(env.PGPASSWORD) ? [env.PGPASSWORD] : [];
-  return { source: 'libpq', config, key: makeKey('libpq', label, identity), label, secrets };
+  return {
+    source: 'libpq',
+    config,
+    key: makeKey('libpq', label, identity),
+    label,
+    secrets,
+    passwordKey: `${user}@${config.host ?? 'localhost'}:${config.port ?? 5432}/${config.database ?? user}`,
+    hasPassword: nonEmpty(env.PGPASSWORD),
+    tls: { mode: sslMode(env.PGSSLMODE) ?? 'disable', caFile: env.PGSSLROOTCERT ?? '' },
+  };
 }
 
 interface UrlParts {
@@ -75,6 +164,8 @@ interface UrlParts {
   host: string;
   port: string;
   database: string;
+  sslmode: string | null;
+  sslrootcert: string | null;
 }
 
 function parseUrl(url: string): UrlParts | undefined {
@@ -99,6 +190,8 @@ function parseUrl(url: string): UrlParts | undefined {
     host: dec(u.hostname) || q.get('host') || '',
     port: u.port || q.get('port') || '',
     database: dec(u.pathname.replace(/^\//, '')) || q.get('dbname') || q.get('database') || '',
+    sslmode: q.get('sslmode'),
+    sslrootcert: q.get('sslrootcert'),
   };
 }
 
@@ -150,5 +243,7 @@ export function withPassword(c: ResolvedConnection, password: string, env: NodeJ
   }
   if (u.password || u.searchParams.has('password')) return c;
   u.password = encodeURIComponent(password);
-  return fromUrl(c.source, u.toString(), env);
+  const filled = fromUrl(c.source, u.toString(), env);
+  // The URL here has already lost its TLS parameters (resolveConnection took them out): keep what it found.
+  return { ...filled, tls: c.tls, key: `${filled.key}:${c.tls.mode}:${c.tls.caFile}` };
 }

@@ -18,7 +18,7 @@ import {
   type WhatIfResult,
 } from '../core/ports';
 import { describable, lookUpRelations } from './catalog';
-import { maskSecrets, resolveConnection, type ResolvedConnection } from './connection';
+import { maskSecrets, resolveConnection, tlsOptions, type ResolvedConnection } from './connection';
 import {
   dbFailure,
   describeTimeout,
@@ -35,7 +35,7 @@ import {
 import { CancelledError, ConnectionLostError, Session, timeoutSetting } from './session';
 import { quoteIdent, quoteQualified } from './sqlText';
 
-export { maskSecrets, resolveConnection } from './connection';
+export { maskSecrets, resolveConnection, withPassword } from './connection';
 export type { ConnectionSource, ResolvedConnection } from './connection';
 
 export interface PgPlannerOptions {
@@ -77,6 +77,9 @@ export class PgPlanner implements Planner {
   private readonly listeners = new Set<StatusListener>();
   private readonly lifetime = new AbortController();
   private readonly slots = new Slots(2);
+  // What-ifs (index builds, hypopg) take one connection at most, so that plans for the open documents never
+  // wait behind a queue of background proofs.
+  private readonly whatIfSlots = new Slots(1);
   private readonly opts: Required<PgPlannerOptions>;
   private current: StatusParams;
   private server?: ServerInfo;
@@ -108,9 +111,18 @@ export class PgPlanner implements Planner {
       };
       return;
     }
+    let ssl: ReturnType<typeof tlsOptions>;
+    try {
+      ssl = tlsOptions(connection.tls);
+    } catch (e) {
+      // No pool: every call answers with this, and nothing retries until the settings change.
+      this.current = { state: 'error', database: connection.label, message: `Cannot use ${connection.label}: TLS: ${this.mask(errorMessage(e))}` };
+      return;
+    }
     this.current = { state: 'connecting', database: connection.label, message: `Connecting to ${connection.label}.` };
     this.pool = new Pool({
       ...connection.config,
+      ssl,
       max: 2,
       connectionTimeoutMillis: this.opts.connectTimeoutMs,
       keepAlive: true,
@@ -130,6 +142,12 @@ export class PgPlanner implements Planner {
 
   get state(): ConnectionState {
     return this.current.state;
+  }
+
+  /** How long until the next connection attempt is allowed (0: now); undefined when it never will be. */
+  get retryInMs(): number | undefined {
+    if (!this.pool || this.disposed) return undefined;
+    return Math.max(0, this.retryAt - this.opts.now());
   }
 
   /** Called only when the state or message changes. */
@@ -227,7 +245,12 @@ export class PgPlanner implements Planner {
     const realBuild = candidate.needsRealBuild || candidate.extension !== undefined;
     const release = realBuild ? await this.buildTurn(relationKey(candidate.table)) : undefined;
     try {
-      return await this.whatIfInSession(req, candidate, ctx);
+      if ((await this.whatIfSlots.acquire(ctx.signal ?? this.lifetime.signal)) !== true) return unproven('cancelled');
+      try {
+        return await this.whatIfInSession(req, candidate, ctx);
+      } finally {
+        this.whatIfSlots.release();
+      }
     } finally {
       release?.();
     }
@@ -266,7 +289,7 @@ export class PgPlanner implements Planner {
   // ---- connection, status, backoff ----
 
   private async withSession<T>(
-    ctx: { signal?: AbortSignal },
+    ctx: { signal?: AbortSignal; settings?: SqlInsightSettings },
     statementTimeoutMs: number,
     work: (s: Session, server: ServerInfo) => Promise<T>,
   ): Promise<Outcome<T>> {
@@ -281,7 +304,8 @@ export class PgPlanner implements Planner {
     ctx.signal?.addEventListener('abort', abort, { once: true });
     this.lifetime.signal.addEventListener('abort', abort, { once: true });
     try {
-      return await this.withSessionSignal(combined.signal, statementTimeoutMs, work, cancelled);
+      const maxQueued = ctx.settings?.limits?.maxQueuedExplains ?? Infinity;
+      return await this.withSessionSignal(combined.signal, statementTimeoutMs, maxQueued, work, cancelled);
     } finally {
       ctx.signal?.removeEventListener('abort', abort);
       this.lifetime.signal.removeEventListener('abort', abort);
@@ -291,11 +315,16 @@ export class PgPlanner implements Planner {
   private async withSessionSignal<T>(
     signal: AbortSignal,
     statementTimeoutMs: number,
+    maxQueued: number,
     work: (s: Session, server: ServerInfo) => Promise<T>,
     cancelled: () => Outcome<T>,
   ): Promise<Outcome<T>> {
     if (signal.aborted || !this.pool) return cancelled();
-    if (!(await this.slots.acquire(signal))) return cancelled();
+    const slot = await this.slots.acquire(signal, maxQueued);
+    if (slot === 'full') {
+      return { ok: false, reason: `too much work queued for the database (sqlInsight.limits.maxQueuedExplains = ${maxQueued})` };
+    }
+    if (!slot) return cancelled();
 
     let session: Session | undefined;
     try {
@@ -354,7 +383,7 @@ export class PgPlanner implements Planner {
       this.backoffMs = this.backoffMs ? Math.min(this.backoffMs * 2, this.opts.maxBackoffMs) : this.opts.initialBackoffMs;
       this.retryAt = now + this.backoffMs;
     }
-    this.setStatus('error', `Cannot use ${this.connection.label}: ${this.mask(errorMessage(e))}`);
+    this.setStatus('error', `Cannot use ${this.connection.label}: ${this.mask(describeFailure(e))}`);
   }
 
   private setStatus(state: ConnectionState, message: string): void {
@@ -567,6 +596,19 @@ export class PgPlanner implements Planner {
 
 // ---- helpers ----
 
+/** One clear sentence per kind of connection failure; the driver's message otherwise. */
+function describeFailure(e: unknown): string {
+  const code = (e as NodeJS.ErrnoException | undefined)?.code;
+  const message = errorMessage(e);
+  if (code === 'ECONNREFUSED') return 'connection refused: is PostgreSQL running and listening there?';
+  if (code === 'ENOTFOUND' || code === 'EAI_AGAIN' || code === 'EAI_NONAME') return `the host name could not be resolved (${message})`;
+  if (code === '28P01')
+    return `${message}. Set the password with "SQL Insight: Set Database Password", or put it in the URL.`;
+  if (/timeout expired|connection timeout/i.test(message)) return 'no answer while connecting (connect timeout)';
+  if (/certificate|self.signed|SSL|TLS/i.test(message) && !/^TLS/.test(message)) return `TLS: ${message}`;
+  return message;
+}
+
 function errorMessage(e: unknown): string {
   if (e instanceof AggregateError && e.errors.length > 0) {
     return [...new Set(e.errors.map(errorMessage))].join('; ');
@@ -576,17 +618,19 @@ function errorMessage(e: unknown): string {
 }
 
 /** A tiny semaphore so that at most `max` calls hold connections; the rest queue here, not in the pool,
- * whose connect timeout would otherwise misreport a busy pool as an unreachable database. */
+ * whose connect timeout would otherwise misreport a busy pool as an unreachable database. The queue is
+ * bounded: past `maxQueued` waiting calls, a call is refused at once ('full') rather than kept in memory. */
 class Slots {
   private readonly waiting: Array<() => void> = [];
   constructor(private free: number) {}
 
-  acquire(signal: AbortSignal): Promise<boolean> {
+  acquire(signal: AbortSignal, maxQueued = Infinity): Promise<boolean | 'full'> {
     if (signal.aborted) return Promise.resolve(false);
     if (this.free > 0) {
       this.free--;
       return Promise.resolve(true);
     }
+    if (this.waiting.length >= maxQueued) return Promise.resolve('full');
     return new Promise((resolve) => {
       const grant = (): void => {
         signal.removeEventListener('abort', onAbort);

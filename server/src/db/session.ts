@@ -156,7 +156,10 @@ export class Session {
   async rollback(): Promise<void> {
     if (this.broken) return;
     try {
-      await this.run('ROLLBACK', { cleanup: true });
+      // Planning runs immutable and stable functions, and such a function may take a session-level advisory
+      // lock: the one thing it can do that a rollback does not undo (PostgreSQL refuses PREPARE, LISTEN,
+      // cursors and DDL in non-volatile functions, and writes in read-only transactions).
+      await this.run('ROLLBACK; SELECT pg_advisory_unlock_all()', { cleanup: true });
     } catch {
       this.broken = true;
     }

@@ -4,6 +4,8 @@ import {
   CodeActionKind,
   CodeLensRefreshRequest,
   createConnection,
+  MessageType,
+  ShowMessageNotification,
   ProposedFeatures,
   TextDocuments,
   TextDocumentSyncKind,
@@ -22,13 +24,16 @@ import {
   normalizeSettings,
   PASSWORDS_NOTIFICATION,
   STATUS_NOTIFICATION,
+  WORKSPACE_TRUSTED_NOTIFICATION,
   type InitializationOptions,
   type AnalyzeParams,
   type AnalyzeResult,
   type SqlInsightSettings,
   type StatusParams,
+  type StoredPassword,
 } from '../../../common/protocol';
 import type { Diagnostic } from '../core/types';
+import { SEAL_KEY_ENV, unseal } from '../../../common/seal';
 import { createSqlInsightService, migrationsFolder, type DocumentAnalysis } from '../core/service';
 import { Databases } from './databases';
 import { listMigrationsDir } from './migrationsDir';
@@ -39,7 +44,9 @@ export function startServer(connection: Connection = createConnection(ProposedFe
   // Diagnostics link their rule's section in the docs shipped with the server (server/out → docs/rules.md).
   const service = createSqlInsightService({ rulesDocUrl: pathToFileURL(path.resolve(__dirname, '../../docs/rules.md')).href });
   const analyses = new Map<string, DocumentAnalysis>();
-  const running = new Map<string, AbortController>();
+  // The latest run per document, with the version it analyses; aborted when superseded or closed. It stays
+  // here after the run publishes, since the background proofs of its fixes still use its signal.
+  const running = new Map<string, { controller: AbortController; version: number }>();
   const log = (level: 'info' | 'warn' | 'error', message: string): void => {
     const line = `[${level}] ${message}`;
     if (level === 'error') connection.console.error(line);
@@ -50,10 +57,16 @@ export function startServer(connection: Connection = createConnection(ProposedFe
   const schemaNotes = new Map<string, Diagnostic[]>();
   const publish = (uri: string, diagnostics: Diagnostic[], version?: number): Promise<void> =>
     connection.sendDiagnostics({ uri, version, diagnostics: [...diagnostics, ...(schemaNotes.get(pathOf(uri)) ?? [])] });
-  const databases = new Databases(
-    (status: StatusParams) => void connection.sendNotification(STATUS_NOTIFICATION, status),
+  // A promise someone forgot to handle must cost a log line, not the server (Node ends the process otherwise).
+  process.on('unhandledRejection', (e) => log('error', `Unhandled failure: ${e instanceof Error ? e.message : String(e)}`));
+  const sealKey = process.env[SEAL_KEY_ENV];
+  delete process.env[SEAL_KEY_ENV];
+  const databases = new Databases({
+    onStatus: (status: StatusParams) => void connection.sendNotification(STATUS_NOTIFICATION, status),
     log,
-    (notes) => {
+    warn: (message) => void connection.sendNotification(ShowMessageNotification.type, { type: MessageType.Warning, message }),
+    onReconnected: () => revalidateAll(),
+    onSchemaNotes: (notes) => {
       for (const [uri, list] of notes) {
         const key = pathOf(uri);
         if (list.length > 0) schemaNotes.set(key, list);
@@ -63,7 +76,10 @@ export function startServer(connection: Connection = createConnection(ProposedFe
         void publish(open, analysis?.diagnostics ?? [], analysis?.document.version);
       }
     },
-  );
+  });
+  /** Sealed passwords (see common/seal.ts) opened with the key from our environment; plain ones as they are. */
+  const unsealed = (list: StoredPassword[]): StoredPassword[] =>
+    list.map((p) => (p.sealed === undefined ? p : { target: p.target, password: (sealKey && unseal(p.sealed, sealKey)) || '' }));
   let canPullConfiguration = false;
   let canRefreshLenses = false;
   let workspaceFolders: string[] = [];
@@ -71,10 +87,11 @@ export function startServer(connection: Connection = createConnection(ProposedFe
   connection.onInitialize((params): InitializeResult => {
     canPullConfiguration = Boolean(params.capabilities.workspace?.configuration);
     canRefreshLenses = Boolean(params.capabilities.workspace?.codeLens?.refreshSupport);
+    const init = (params.initializationOptions ?? {}) as InitializationOptions;
+    databases.trusted = init.trusted !== false;
     workspaceFolders = (params.workspaceFolders ?? []).map((f) => f.uri);
     if (workspaceFolders.length === 0 && params.rootUri) workspaceFolders = [params.rootUri];
-    databases.setPasswords(normalizePasswords(params.initializationOptions));
-    const init = (params.initializationOptions ?? {}) as InitializationOptions;
+    databases.setPasswords(unsealed(normalizePasswords(params.initializationOptions)));
     if (typeof init.storagePath === 'string' && init.storagePath) databases.storagePath = init.storagePath;
     return {
       capabilities: {
@@ -139,9 +156,9 @@ export function startServer(connection: Connection = createConnection(ProposedFe
 
   async function validate(doc: TextDocument): Promise<void> {
     if (!service.handles(doc.languageId)) return;
-    running.get(doc.uri)?.abort();
+    running.get(doc.uri)?.controller.abort();
     const controller = new AbortController();
-    running.set(doc.uri, controller);
+    running.set(doc.uri, { controller, version: doc.version });
     const started = Date.now();
     try {
       const settings = await settingsFor(doc.uri);
@@ -150,32 +167,47 @@ export function startServer(connection: Connection = createConnection(ProposedFe
       const analysis = await service.doValidation(parsed, planner, settings, controller.signal, analyses.get(doc.uri));
       // Drop results for a document that moved on (or closed) while we were planning.
       const current = documents.get(doc.uri);
-      if (controller.signal.aborted || !current || current.version !== parsed.version) return;
+      if (controller.signal.aborted || !current || current.version !== parsed.version) {
+        log('info', `${doc.uri}: dropped the analysis of version ${parsed.version}, superseded by version ${current?.version ?? '(closed)'}`);
+        return;
+      }
       analyses.set(doc.uri, analysis);
       await publish(doc.uri, analysis.diagnostics, parsed.version);
       const planned = analysis.results.filter((r) => r.explain?.kind === 'plan').length;
       log('info', `${doc.uri}: ${parsed.statements.length} statements, ${planned} planned, ${analysis.diagnostics.length} diagnostics in ${Date.now() - started} ms`);
-      if (planner && analysis.findings.size > 0) void service.proveFixes(analysis, planner, settings);
+      if (planner && analysis.findings.size > 0) void service.proveFixes(analysis, planner, settings, controller.signal);
     } catch (e) {
       log('error', `Analysis of ${doc.uri} failed: ${e instanceof Error ? e.message : String(e)}`);
-    } finally {
-      if (running.get(doc.uri) === controller) running.delete(doc.uri);
     }
   }
 
   documents.onDidOpen((e) => void validate(e.document));
   documents.onDidSave((e) => void validate(e.document));
+  // An edit makes any running analysis of an older version pointless (its result would be dropped): cancel
+  // its EXPLAINs on the server now rather than let them run to the end.
+  documents.onDidChangeContent((e) => {
+    const run = running.get(e.document.uri);
+    if (run && run.version < e.document.version) run.controller.abort();
+  });
   documents.onDidClose((e) => {
-    running.get(e.document.uri)?.abort();
+    running.get(e.document.uri)?.controller.abort();
+    running.delete(e.document.uri);
     analyses.delete(e.document.uri);
     void publish(e.document.uri, []);
   });
-  connection.onDidChangeConfiguration(() => {
+  function revalidateAll(): void {
     for (const doc of documents.all()) void validate(doc);
+  }
+  connection.onDidChangeConfiguration(revalidateAll);
+  connection.onNotification(WORKSPACE_TRUSTED_NOTIFICATION, () => {
+    if (databases.trusted) return;
+    databases.trusted = true;
+    log('info', 'The workspace is trusted now: its database settings apply.');
+    revalidateAll();
   });
   connection.onNotification(PASSWORDS_NOTIFICATION, (params: unknown) => {
-    databases.setPasswords(normalizePasswords(params));
-    for (const doc of documents.all()) void validate(doc);
+    databases.setPasswords(unsealed(normalizePasswords(params)));
+    revalidateAll();
   });
   connection.onDidChangeWatchedFiles((params) => {
     if (databases.filesChanged(params.changes.map((c) => c.uri))) for (const doc of documents.all()) void validate(doc);
@@ -266,7 +298,7 @@ export function startServer(connection: Connection = createConnection(ProposedFe
   });
 
   connection.onShutdown(async () => {
-    for (const c of running.values()) c.abort();
+    for (const r of running.values()) r.controller.abort();
     await databases.dispose();
   });
 
