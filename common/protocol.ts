@@ -233,13 +233,30 @@ export interface PasswordsParams {
  * passwords are keyed by it. Undefined for anything that is not such a URL.
  */
 export function connectionTarget(url: string): string | undefined {
+  const p = postgresUrlParts(url.trim());
+  if (!p || (p.protocol !== 'postgres:' && p.protocol !== 'postgresql:')) return undefined;
+  return `${p.user}@${p.host || 'localhost'}:${p.port || '5432'}/${p.database}`;
+}
+
+export interface PostgresUrlParts {
+  protocol: string;
+  user: string;
+  password: string;
+  /** A host name, or a socket directory (`postgres:///db?host=/var/run/postgresql`); empty when absent. */
+  host: string;
+  port: string;
+  database: string;
+  params: URLSearchParams;
+}
+
+/** The libpq parts of a connection URL, percent-decoded, with libpq's query-parameter fallbacks. */
+export function postgresUrlParts(url: string): PostgresUrlParts | undefined {
   let u: URL;
   try {
-    u = new URL(url.trim());
+    u = new URL(url);
   } catch {
     return undefined;
   }
-  if (u.protocol !== 'postgres:' && u.protocol !== 'postgresql:') return undefined;
   const dec = (s: string): string => {
     try {
       return decodeURIComponent(s);
@@ -248,11 +265,15 @@ export function connectionTarget(url: string): string | undefined {
     }
   };
   const q = u.searchParams;
-  const user = dec(u.username) || q.get('user') || '';
-  const host = dec(u.hostname) || q.get('host') || 'localhost';
-  const port = u.port || q.get('port') || '5432';
-  const database = dec(u.pathname.replace(/^\//, '')) || q.get('dbname') || q.get('database') || '';
-  return `${user}@${host}:${port}/${database}`;
+  return {
+    protocol: u.protocol,
+    user: dec(u.username) || q.get('user') || '',
+    password: dec(u.password) || q.get('password') || '',
+    host: dec(u.hostname) || q.get('host') || '',
+    port: u.port || q.get('port') || '',
+    database: dec(u.pathname.replace(/^\//, '')) || q.get('dbname') || q.get('database') || '',
+    params: q,
+  };
 }
 
 /** Keeps the well-formed entries of a `PasswordsParams`-like value from the wire. */

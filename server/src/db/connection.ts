@@ -3,7 +3,7 @@ import { createHash } from 'crypto';
 import { readFileSync } from 'fs';
 import type { ConnectionOptions } from 'tls';
 import type { PoolConfig } from 'pg';
-import { SSL_MODES, type SqlInsightSettings, type SslMode } from '../../../common/protocol';
+import { postgresUrlParts, SSL_MODES, type SqlInsightSettings, type SslMode } from '../../../common/protocol';
 
 export type ConnectionSource = 'setting' | 'DATABASE_URL' | 'libpq' | 'none';
 
@@ -169,30 +169,10 @@ interface UrlParts {
 }
 
 function parseUrl(url: string): UrlParts | undefined {
-  let u: URL;
-  try {
-    u = new URL(url);
-  } catch {
-    return undefined;
-  }
-  const dec = (s: string): string => {
-    try {
-      return decodeURIComponent(s);
-    } catch {
-      return s;
-    }
-  };
-  const q = u.searchParams;
-  return {
-    user: dec(u.username) || q.get('user') || '',
-    password: dec(u.password) || q.get('password') || '',
-    // `postgres:///db?host=/var/run/postgresql` puts a socket directory in the query.
-    host: dec(u.hostname) || q.get('host') || '',
-    port: u.port || q.get('port') || '',
-    database: dec(u.pathname.replace(/^\//, '')) || q.get('dbname') || q.get('database') || '',
-    sslmode: q.get('sslmode'),
-    sslrootcert: q.get('sslrootcert'),
-  };
+  const p = postgresUrlParts(url);
+  if (!p) return undefined;
+  const { user, password, host, port, database } = p;
+  return { user, password, host, port, database, sslmode: p.params.get('sslmode'), sslrootcert: p.params.get('sslrootcert') };
 }
 
 function makeLabel(database: string, host: string, port: string): string {
