@@ -4,7 +4,7 @@
 import * as assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { LspClient } from '../helpers/lspClient';
-import { createTestDatabase, type TestDatabase } from '../helpers/testDb';
+import { createTestDatabase, type TestDatabase, requireServer } from '../helpers/testDb';
 import { assertRangeInside } from './core.test';
 import { anySql, checkAsync, RUNS } from './inputs';
 
@@ -14,6 +14,7 @@ describe('fuzz: language server over stdio', function () {
   let client: LspClient;
   let n = 0;
 
+  before(requireServer);
   before(async () => {
     db = await createTestDatabase('fuzz', 'CREATE TABLE t (id int PRIMARY KEY, x int, a int); INSERT INTO t SELECT g, g, g FROM generate_series(1, 1000) g; ANALYZE t;');
     client = await LspClient.start({ settings: { databaseUrl: db.url } });

@@ -4,7 +4,7 @@
 import * as assert from 'node:assert/strict';
 import { Client } from 'pg';
 import { LspClient } from '../helpers/lspClient';
-import type { TestDatabase } from '../helpers/testDb';
+import { requireServer, type TestDatabase } from '../helpers/testDb';
 import { TcpProxy, viaPort, waitFor } from '../db/support';
 import { createHostileDatabase } from './hostileDb';
 
@@ -27,6 +27,7 @@ describe('safety: timeouts and cancellation over the protocol', function () {
     return app;
   }
 
+  before(requireServer);
   before(async () => {
     db = await createHostileDatabase();
     client = await LspClient.start({ settings: null });

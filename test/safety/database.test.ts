@@ -6,7 +6,7 @@
 // have reached the server at all (a proxy records every byte the server was sent).
 import * as assert from 'node:assert/strict';
 import { LspClient, messageOf } from '../helpers/lspClient';
-import type { TestDatabase } from '../helpers/testDb';
+import { requireServer, type TestDatabase } from '../helpers/testDb';
 import { TcpProxy, viaPort } from '../db/support';
 import { createHostileDatabase, endBackends, foreignLocks, snapshot, writeCounters } from './hostileDb';
 
@@ -121,6 +121,7 @@ describe('safety: the language server never changes the database', function () {
     return app;
   }
 
+  before(requireServer);
   before(async () => {
     db = await createHostileDatabase();
     proxy = new TcpProxy(5432);

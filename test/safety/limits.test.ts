@@ -6,13 +6,14 @@ import { DEFAULT_SETTINGS, type SqlInsightSettings } from '../../common/protocol
 import type { ExplainResult } from '../../server/src/core/ports';
 import { PgPlanner, resolveConnection } from '../../server/src/db/pgPlanner';
 import { LspClient } from '../helpers/lspClient';
-import { createTestDatabase, type TestDatabase } from '../helpers/testDb';
+import { createTestDatabase, type TestDatabase, requireServer } from '../helpers/testDb';
 import { TcpProxy, viaPort, waitFor } from '../db/support';
 
 describe('safety: limits', function () {
   this.timeout(30_000);
   let db: TestDatabase;
 
+  before(requireServer);
   before(async () => {
     db = await createTestDatabase('limits', 'CREATE TABLE t (id int PRIMARY KEY)');
   });

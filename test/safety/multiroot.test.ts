@@ -2,13 +2,14 @@
 // each document is planned against its own folder's.
 import * as assert from 'node:assert/strict';
 import { LspClient, messageOf } from '../helpers/lspClient';
-import { createTestDatabase, type TestDatabase } from '../helpers/testDb';
+import { createTestDatabase, type TestDatabase, requireServer } from '../helpers/testDb';
 
 describe('safety: multi-root workspaces with a database per folder', function () {
   this.timeout(30_000);
   let a: TestDatabase;
   let b: TestDatabase;
 
+  before(requireServer);
   before(async () => {
     a = await createTestDatabase('root_a', 'CREATE TABLE only_in_a (id int)');
     b = await createTestDatabase('root_b', 'CREATE TABLE only_in_b (id int)');

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { pathToFileURL } from 'node:url';
 import * as path from 'node:path';
 import { envWithoutDatabase, LspClient } from '../helpers/lspClient';
-import { createTestDatabase, type TestDatabase } from '../helpers/testDb';
+import { createTestDatabase, type TestDatabase, requireServer } from '../helpers/testDb';
 import { TcpProxy, viaPort } from '../db/support';
 
 describe('safety: workspace trust', function () {
@@ -15,6 +15,7 @@ describe('safety: workspace trust', function () {
   let db: TestDatabase;
   let proxy: TcpProxy;
 
+  before(requireServer);
   before(async () => {
     db = await createTestDatabase('trust', 'CREATE TABLE t (id int)');
     proxy = new TcpProxy(5432);
