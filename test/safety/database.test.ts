@@ -176,6 +176,31 @@ describe('safety: the language server never changes the database', function () {
     assert.equal(baselineSession.lock_timeout, '1s');
   });
 
+  it('analyses inside transactions with statement_timeout and lock_timeout set, read-write only for a confirmed write', async () => {
+    const app = `sqli_safety_${++n}`;
+    await client.configure({ databaseUrl: viaPort(db.url, port, { application_name: app }), statementTimeoutMs: 4321, lockTimeoutMs: 1234 });
+    // The probe raises while EXPLAIN ANALYZE plans, from inside the transaction Analyze opened.
+    const sql = 'SELECT sqli_probe(1);\nWITH w AS (DELETE FROM audit WHERE false RETURNING 1) SELECT sqli_probe(2) FROM w;';
+    const uri = `file:///safety/analyze-probe-${n}.sql`;
+    await client.open(uri, sql);
+    const probe = async (line: number, confirmed: boolean): Promise<Record<string, unknown>> => {
+      const params: AnalyzeParams = { uri, position: { line, character: 0 }, confirmed };
+      const answer = await client.connection.sendRequest<AnalyzeResult>(ANALYZE_REQUEST, params);
+      const m = /probe (\{.*\})/s.exec(answer.message);
+      assert.ok(m, `not a probe answer: ${JSON.stringify(answer)}`);
+      return JSON.parse(m[1]) as Record<string, unknown>;
+    };
+    try {
+      const query = await probe(0, false);
+      const write = await probe(1, true);
+      assert.deepEqual([query.statement_timeout, query.lock_timeout, query.read_only], ['4321ms', '1234ms', 'on']);
+      assert.deepEqual([write.statement_timeout, write.lock_timeout, write.read_only], ['4321ms', '1234ms', 'off']);
+    } finally {
+      await client.close(uri);
+      await endBackends(db, app);
+    }
+  });
+
   /**
    * Sends every statement to Analyze as the code lens would, unconfirmed first, then confirmed: a statement
    * that needs the confirmation must not have reached the server before it is given, and a statement that does
