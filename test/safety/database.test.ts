@@ -259,7 +259,8 @@ describe('safety: the language server never changes the database', function () {
       for (const text of c.neverSent ?? []) assert.ok(!sent.includes(text), `${JSON.stringify(text)} reached the server`);
       const expected = c.analyze ?? splitStatements(c.sql).map(() => R);
       assert.equal(analyzed.length, expected.length, JSON.stringify(analyzed));
-      analyzed.forEach((a, i) => assert.ok(outcomeMatches(a, expected[i]), `statement ${i + 1}: expected ${JSON.stringify(expected[i])}, got ${JSON.stringify(a)}`));
+      // (Not "…: expected …": mocha cuts a message there.)
+      analyzed.forEach((a, i) => assert.ok(outcomeMatches(a, expected[i]), `Analyze of statement ${i + 1} answered ${JSON.stringify(a)}, not ${JSON.stringify(expected[i])}`));
 
       let states: Record<string, unknown>[];
       let locks: Record<string, unknown>[];
