@@ -5,7 +5,8 @@ import { tokenIndexAt } from './ast';
 import { ParsedDocument, parseDocument, type ParsedStatement } from './document';
 import { planMarkdown } from './hover';
 import { isExplainable, loadParser } from './parse';
-import type { DatabaseInfo, ExplainResult, Planner, QualifiedName, RelationInfo, WhatIfResult } from './ports';
+import type { CallContext, DatabaseInfo, ExplainResult, Planner, PlanRequest, QualifiedName, RelationInfo, SchemaVersions, WhatIfResult } from './ports';
+import { PlanCache, planKey, relationCacheKey } from './planCache';
 import { relationKey } from './ports';
 import { extractSqlRegions } from './embedded/extract';
 import { annotateLoops } from './embedded/loops';
@@ -51,6 +52,16 @@ export interface DocumentAnalysis {
   relations: Map<string, RelationInfo>;
   database?: DatabaseInfo;
   settings?: SqlInsightSettings;
+  /** A database took part (or, for a run that carried plans over, took part in the run they came from). */
+  withDatabase?: boolean;
+}
+
+export interface ValidationOptions {
+  /**
+   * Plan nothing: statements whose text is unchanged since `previous` keep its plans (their findings are made
+   * again at their new positions), the others get syntax findings only. For runs on every change.
+   */
+  carryPlans?: boolean;
 }
 
 /** The outcome of the Analyze command for one statement. */
@@ -62,6 +73,13 @@ export type AnalyzeOutcome =
 export interface ServiceOptions {
   /** Base URL of docs/rules.md; each diagnostic's codeDescription links to `<base>#<rule-id>`. */
   rulesDocUrl?: string;
+}
+
+/** What the plan cache saved in the last doValidation (for logs and tests). */
+export interface PlanStats {
+  statements: number;
+  cached: number;
+  planned: number;
 }
 
 export const SQL_LANGUAGE_IDS = new Set(['sql', 'pgsql', 'postgres', 'postgresql']);
@@ -92,7 +110,10 @@ export interface SqlInsightService {
     signal?: AbortSignal,
     /** The document's previous analysis: EXPLAIN ANALYZE results of statements whose text is unchanged carry over. */
     previous?: DocumentAnalysis,
+    options?: ValidationOptions,
   ): Promise<DocumentAnalysis>;
+  /** Counts of the last doValidation that planned. */
+  readonly lastPlanStats: PlanStats;
   doHover(analysis: DocumentAnalysis, position: Position): Hover | null;
   doCodeActions(
     analysis: DocumentAnalysis,
@@ -121,10 +142,17 @@ export interface SqlInsightService {
 
 export function createSqlInsightService(options: ServiceOptions = {}): SqlInsightService {
   const docs = options.rulesDocUrl;
+  // Plans and catalog facts survive between runs, keyed by the versions the planner reports (planCache.ts).
+  const cache = new PlanCache();
+  const stats: PlanStats = { statements: 0, cached: 0, planned: 0 };
   return {
     handles: (languageId) => SQL_LANGUAGE_IDS.has(languageId) || EMBEDDING_LANGUAGE_IDS.has(languageId),
     parse,
-    doValidation: (document, planner, settings, signal, previous) => doValidation(document, planner, settings, signal, docs, previous),
+    doValidation: (document, planner, settings, signal, previous, opts) =>
+      doValidation(document, planner, settings, signal, docs, previous, opts ?? {}, cache, stats),
+    get lastPlanStats() {
+      return { ...stats };
+    },
     doHover,
     doCodeActions,
     proveFixes,
@@ -170,8 +198,14 @@ async function doValidation(
   settings: SqlInsightSettings,
   signal: AbortSignal | undefined,
   docs: string | undefined,
-  previous?: DocumentAnalysis,
+  previous: DocumentAnalysis | undefined,
+  options: ValidationOptions,
+  cache: PlanCache,
+  stats: PlanStats,
 ): Promise<DocumentAnalysis> {
+  const carry = options.carryPlans === true;
+  if (carry) planner = undefined;
+  const withDatabase = carry ? previous?.withDatabase === true : planner !== undefined;
   const analysis: DocumentAnalysis = {
     document: doc,
     diagnostics: [],
@@ -180,6 +214,7 @@ async function doValidation(
     proofs: new Map(),
     relations: new Map(),
     settings,
+    withDatabase,
   };
 
   const limits = settings.limits;
@@ -216,7 +251,7 @@ async function doValidation(
       r.notPlanned = 'the statement does not parse';
     } else if (!isExplainable(p.kind)) {
       r.notPlanned = `${p.kind === 'empty' ? 'empty statement' : 'only SELECT, INSERT, UPDATE, DELETE, WITH and VALUES are planned'}`;
-    } else if (!planner) {
+    } else if (!withDatabase) {
       r.notPlanned = 'no database is configured';
     } else if (++explainable > limits.maxPlannedStatements) {
       r.notPlanned = `only the first ${formatNumber(limits.maxPlannedStatements)} statements of a file are planned (sqlInsight.limits.maxPlannedStatements)`;
@@ -228,34 +263,8 @@ async function doValidation(
       }
     }
   }
-  if (planner) {
-    const plannable = analysis.results.filter((r) => !r.notPlanned);
-    const ctx = { settings, signal };
-    let unavailable: string | undefined;
-    await forEachLimited(plannable, EXPLAIN_CONCURRENCY, async (r) => {
-      if (signal?.aborted) return;
-      if (unavailable) {
-        r.notPlanned = unavailable;
-        return;
-      }
-      const res = await planner.explain({ sql: r.stmt.text, paramCount: r.stmt.parse.ok ? r.stmt.parse.paramCount : 0 }, ctx);
-      if (res.kind === 'unavailable') {
-        unavailable = `the database is unavailable: ${res.reason}`;
-        r.notPlanned = unavailable;
-      } else r.explain = res;
-    });
-
-    const planned = analysis.results.filter((r) => r.explain?.kind === 'plan');
-    const names = new Map<string, QualifiedName>();
-    for (const r of planned) {
-      // Walking a pathological parse tree (thousands of levels deep) can exhaust the stack: that statement
-      // then gets no findings, and the others are unaffected.
-      const blocks = contained(() => r.stmt.blocks) ?? [];
-      for (const b of blocks) for (const t of b.tables) names.set(relationKey({ schema: t.schema, name: t.relname }), { schema: t.schema, name: t.relname });
-    }
-    if (names.size > 0 && !signal?.aborted) analysis.relations = await planner.describeRelations([...names.values()], ctx);
-    if (planned.length > 0 && !signal?.aborted && planner.describeDatabase) analysis.database = await planner.describeDatabase(ctx);
-  }
+  if (carry && previous) carryPlans(analysis, previous);
+  else if (planner) await plan(analysis, planner, { settings, signal }, cache, stats);
 
   const analyzedBefore = new Map<string, ExplainResult>();
   for (const p of previous?.results ?? []) if (p.analyzed) analyzedBefore.set(p.stmt.text, p.analyzed);
@@ -272,6 +281,122 @@ async function doValidation(
   }
   publishFindings(analysis, docs);
   return analysis;
+}
+
+/** The relations a statement names (what its plan-cache key depends on). */
+function namedRelations(r: StatementResult): QualifiedName[] {
+  // Walking a pathological parse tree (thousands of levels deep) can exhaust the stack: that statement then
+  // names nothing (and gets no findings), and the others are unaffected.
+  const blocks = contained(() => r.stmt.blocks) ?? [];
+  return blocks.flatMap((b) => b.tables.map((t) => ({ schema: t.schema, name: t.relname })));
+}
+
+function planRequest(r: StatementResult): PlanRequest {
+  return { sql: r.stmt.text, paramCount: r.stmt.parse.ok ? r.stmt.parse.paramCount : 0 };
+}
+
+/**
+ * Plans the plannable statements: one catalog round trip for the change markers of every relation they
+ * name, then only the statements whose cache key (text, parameters, database, markers) missed, in one batch.
+ */
+async function plan(analysis: DocumentAnalysis, planner: Planner, ctx: CallContext, cache: PlanCache, stats: PlanStats): Promise<void> {
+  const { settings, signal } = ctx;
+  cache.resize(settings.limits.planCacheEntries);
+  const plannable = analysis.results.filter((r) => !r.notPlanned);
+  const named = new Map<StatementResult, QualifiedName[]>();
+  const names = new Map<string, QualifiedName>();
+  for (const r of plannable) {
+    const rels = namedRelations(r);
+    named.set(r, rels);
+    for (const q of rels) names.set(relationKey(q), q);
+  }
+  let versions: SchemaVersions | undefined;
+  if (plannable.length > 0 && settings.limits.planCacheEntries > 0 && planner.schemaVersions) {
+    versions = await planner.schemaVersions([...names.values()], ctx);
+  }
+  const todo: { r: StatementResult; req: PlanRequest; key?: string }[] = [];
+  for (const r of plannable) {
+    const req = planRequest(r);
+    const key = versions ? planKey(req, named.get(r) ?? [], versions) : undefined;
+    const hit = key === undefined ? undefined : cache.plans.get(key);
+    if (hit) r.explain = hit;
+    else todo.push({ r, req, key });
+  }
+  stats.statements = plannable.length;
+  stats.cached = plannable.length - todo.length;
+  stats.planned = todo.length;
+  if (todo.length > 0 && !signal?.aborted) {
+    const results = planner.explainBatch
+      ? await planner.explainBatch(todo.map((t) => t.req), ctx)
+      : await explainEach(planner, todo.map((t) => t.req), ctx);
+    todo.forEach(({ r, key }, i) => {
+      const res = results[i];
+      if (res.kind === 'unavailable') r.notPlanned = `the database is unavailable: ${res.reason}`;
+      else {
+        r.explain = res;
+        // A cut-short run's results are not cached: one of them may be a cancellation in disguise.
+        if (res.kind === 'plan' && key !== undefined && !signal?.aborted) cache.plans.set(key, res);
+      }
+    });
+  }
+
+  const wanted = new Map<string, QualifiedName>();
+  for (const r of analysis.results) if (r.explain?.kind === 'plan') for (const q of named.get(r) ?? []) wanted.set(relationKey(q), q);
+  if (wanted.size > 0 && !signal?.aborted) {
+    const missing: QualifiedName[] = [];
+    for (const [k, q] of wanted) {
+      const ck = versions && relationCacheKey(k, versions);
+      const info = ck === undefined ? undefined : cache.relations.get(ck);
+      if (info) analysis.relations.set(k, info);
+      else missing.push(q);
+    }
+    if (missing.length > 0) {
+      const found = await planner.describeRelations(missing, ctx);
+      for (const [k, info] of found) {
+        analysis.relations.set(k, info);
+        const ck = versions && relationCacheKey(k, versions);
+        if (ck !== undefined && !signal?.aborted) cache.relations.set(ck, info);
+      }
+    }
+  }
+  const planned = analysis.results.some((r) => r.explain?.kind === 'plan');
+  if (planned && !signal?.aborted && planner.describeDatabase) analysis.database = await planner.describeDatabase(ctx);
+}
+
+/** For planners without `explainBatch`: two at a time, and nothing more sent once the database is unavailable. */
+async function explainEach(planner: Planner, reqs: PlanRequest[], ctx: CallContext): Promise<ExplainResult[]> {
+  const results: ExplainResult[] = new Array(reqs.length);
+  let unavailable: ExplainResult | undefined;
+  await forEachLimited(
+    reqs.map((req, i) => ({ req, i })),
+    EXPLAIN_CONCURRENCY,
+    async ({ req, i }) => {
+      if (ctx.signal?.aborted) unavailable ??= { kind: 'unavailable', reason: 'cancelled' };
+      if (unavailable) {
+        results[i] = unavailable;
+        return;
+      }
+      const res = await planner.explain(req, ctx);
+      if (res.kind === 'unavailable') unavailable ??= res;
+      results[i] = res;
+    },
+  );
+  return results;
+}
+
+/** A run on change: unchanged statements keep the previous run's plans (and errors) and catalog facts; nothing is sent. */
+function carryPlans(analysis: DocumentAnalysis, previous: DocumentAnalysis): void {
+  const before = new Map<string, ExplainResult>();
+  for (const p of previous.results) {
+    if (p.explain) before.set(`${planRequest(p).paramCount}\u0000${p.stmt.text}`, p.explain);
+  }
+  for (const r of analysis.results) {
+    if (r.notPlanned || !r.stmt.parse.ok) continue;
+    const carried = before.get(`${planRequest(r).paramCount}\u0000${r.stmt.text}`);
+    if (carried) r.explain = carried;
+  }
+  analysis.relations = previous.relations;
+  analysis.database = previous.database;
 }
 
 /** Where a statement lives decides some rules' defaults (select-star is for request code, not scripts). */
