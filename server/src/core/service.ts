@@ -2,11 +2,11 @@
 // It never imports the protocol, vscode or a database driver; the database arrives as a Planner per call.
 import type { SqlInsightSettings } from '../../../common/protocol';
 import { tokenIndexAt } from './ast';
-import { ParsedDocument, parseDocument, type ParsedStatement } from './document';
+import { ParsedDocument, parseDocument, type ParsedStatement, type StatementSyntax } from './document';
 import { planMarkdown } from './hover';
 import { isExplainable, loadParser } from './parse';
 import type { CallContext, DatabaseInfo, ExplainResult, Planner, PlanRequest, QualifiedName, RelationInfo, SchemaVersions, WhatIfResult } from './ports';
-import { PlanCache, planKey, relationCacheKey } from './planCache';
+import { Lru, PlanCache, planKey, relationCacheKey } from './planCache';
 import { relationKey } from './ports';
 import { extractSqlRegions } from './embedded/extract';
 import { annotateLoops } from './embedded/loops';
@@ -145,11 +145,14 @@ export function createSqlInsightService(options: ServiceOptions = {}): SqlInsigh
   // Plans and catalog facts survive between runs, keyed by the versions the planner reports (planCache.ts).
   const cache = new PlanCache();
   const stats: PlanStats = { statements: 0, cached: 0, planned: 0 };
+  const findings: FindingsMemo = new WeakMap();
+  // Parse results by statement text: a save re-parses only what changed.
+  const syntax = new Lru<StatementSyntax>(SYNTAX_MEMO_ENTRIES);
   return {
     handles: (languageId) => SQL_LANGUAGE_IDS.has(languageId) || EMBEDDING_LANGUAGE_IDS.has(languageId),
-    parse,
+    parse: (document, settings) => parse(document, settings, syntax),
     doValidation: (document, planner, settings, signal, previous, opts) =>
-      doValidation(document, planner, settings, signal, docs, previous, opts ?? {}, cache, stats),
+      doValidation(document, planner, settings, signal, docs, previous, opts ?? {}, cache, stats, findings),
     get lastPlanStats() {
       return { ...stats };
     },
@@ -161,13 +164,15 @@ export function createSqlInsightService(options: ServiceOptions = {}): SqlInsigh
   };
 }
 
-async function parse(document: SqlTextDocument, settings: SqlInsightSettings): Promise<ParsedDocument> {
+const SYNTAX_MEMO_ENTRIES = 20_000;
+
+async function parse(document: SqlTextDocument, settings: SqlInsightSettings, memo: Lru<StatementSyntax>): Promise<ParsedDocument> {
   await loadParser();
   const text = document.getText();
   const embedded = !SQL_LANGUAGE_IDS.has(document.languageId);
   if (text.length > settings.limits.maxDocumentChars) return new ParsedDocument(document.uri, document.version, text, [], embedded, true);
   const regions = regionsOf(text, document.languageId, settings);
-  return parseDocument(document.uri, document.version, text, regions, embedded, settings.limits.maxStatementChars);
+  return parseDocument(document.uri, document.version, text, regions, embedded, settings.limits.maxStatementChars, memo);
 }
 
 function regionsOf(text: string, languageId: string, settings: SqlInsightSettings): SqlRegion[] {
@@ -202,6 +207,7 @@ async function doValidation(
   options: ValidationOptions,
   cache: PlanCache,
   stats: PlanStats,
+  memo: FindingsMemo,
 ): Promise<DocumentAnalysis> {
   const carry = options.carryPlans === true;
   if (carry) planner = undefined;
@@ -266,6 +272,8 @@ async function doValidation(
   if (carry && previous) carryPlans(analysis, previous);
   else if (planner) await plan(analysis, planner, { settings, signal }, cache, stats);
 
+  let inputKey: string | undefined;
+  const runKey = (): string => (inputKey ??= rulesInputKey(analysis));
   const analyzedBefore = new Map<string, ExplainResult>();
   for (const p of previous?.results ?? []) if (p.analyzed) analyzedBefore.set(p.stmt.text, p.analyzed);
   for (const r of analysis.results) {
@@ -277,10 +285,46 @@ async function doValidation(
       const message = [res.message, res.detail, res.hint && `Hint: ${res.hint}`].filter(Boolean).join('\n');
       analysis.diagnostics.push(errorDiagnostic(doc, r.stmt, res.position, 'database-error', message));
     }
-    r.findings = runRules(analysis, r, settings);
+    r.findings = memoFindings(memo, analysis, r, runKey) ?? runRules(analysis, r, settings);
   }
   publishFindings(analysis, docs);
   return analysis;
+}
+
+/**
+ * Findings of a planned statement by its plan (the plan cache hands out the same object while nothing
+ * changed) and everything else the rules read: settings, catalog facts, extensions. Findings are
+ * statement-relative, so they hold wherever the statement moved. Only for `.sql` statements: embedded ones
+ * also depend on their host code (interpolations, loops).
+ */
+type FindingsMemo = WeakMap<ExplainResult, Map<string, Finding[]>>;
+
+function memoFindings(memo: FindingsMemo, analysis: DocumentAnalysis, r: StatementResult, runKey: () => string): Finding[] | undefined {
+  if (r.explain?.kind !== 'plan' || r.analyzed || r.stmt.region.origin !== undefined || analysis.settings === undefined) return undefined;
+  let byRun = memo.get(r.explain);
+  if (!byRun) memo.set(r.explain, (byRun = new Map()));
+  const key = runKey();
+  let found = byRun.get(key);
+  if (!found) {
+    // One entry per plan is enough: an older key (settings or catalog since changed) is not coming back often.
+    byRun.clear();
+    found = runRules(analysis, r, analysis.settings);
+    byRun.set(key, found);
+  }
+  return found;
+}
+
+const relationIds = new WeakMap<RelationInfo, number>();
+let nextRelationId = 0;
+
+/** What the rules read besides the statement and its plan, as a string (RelationInfo objects by identity). */
+function rulesInputKey(analysis: DocumentAnalysis): string {
+  const rels = [...analysis.relations].map(([k, info]) => {
+    let id = relationIds.get(info);
+    if (id === undefined) relationIds.set(info, (id = ++nextRelationId));
+    return `${k}#${id}`;
+  });
+  return JSON.stringify([analysis.settings, rels.sort(), analysis.database ?? null]);
 }
 
 /** The relations a statement names (what its plan-cache key depends on). */
