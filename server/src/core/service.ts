@@ -374,7 +374,7 @@ async function plan(analysis: DocumentAnalysis, planner: Planner, ctx: CallConte
       ? await planner.explainBatch(todo.map((t) => t.req), ctx)
       : await explainEach(planner, todo.map((t) => t.req), ctx);
     todo.forEach(({ r, key }, i) => {
-      const res = results[i];
+      const res = results[i] ?? { kind: 'unavailable', reason: 'not planned' };
       if (res.kind === 'unavailable') r.notPlanned = `the database is unavailable: ${res.reason}`;
       else {
         r.explain = res;

@@ -230,7 +230,8 @@ export class PgPlanner implements Planner {
       }
     };
     await Promise.all(Array.from({ length: Math.min(BATCH_CONNECTIONS, reqs.length) }, worker));
-    return results.map((r) => r ?? { kind: 'unavailable', reason: failure ?? 'not planned' });
+    // Array.from, not map: map skips the holes of statements no connection got to.
+    return Array.from(results, (r): ExplainResult => r ?? { kind: 'unavailable', reason: failure ?? 'not planned' });
   }
 
   async schemaVersions(names: QualifiedName[], ctx: CallContext): Promise<SchemaVersions | undefined> {
