@@ -202,19 +202,21 @@ export class PgPlanner implements Planner {
    */
   async explainBatch(reqs: PlanRequest[], ctx: CallContext): Promise<ExplainResult[]> {
     const results: Array<ExplainResult | undefined> = new Array(reqs.length);
-    let next = 0;
+    const workers = Math.min(BATCH_CONNECTIONS, reqs.length);
     let failure: string | undefined;
-    const worker = async (): Promise<void> => {
-      while (next < reqs.length && failure === undefined) {
-        const taken: number[] = [];
+    // Statements dealt out in turn, so that each connection has its share even when one connects later.
+    const worker = async (k: number): Promise<void> => {
+      const mine = reqs.map((_, i) => i).filter((i) => i % workers === k);
+      let at = 0;
+      while (at < mine.length && failure === undefined) {
+        const chunk = mine.slice(at, at + BATCH_PER_SESSION);
+        at += chunk.length;
         const out = await this.withSession(ctx, ctx.settings.statementTimeoutMs, async (s, server) => {
           const prepared: string[] = [];
           try {
             await s.transaction('READ ONLY', ctx.settings, async () => {
               await s.run('SAVEPOINT sql_insight_stmt');
-              while (next < reqs.length && taken.length < BATCH_PER_SESSION) {
-                const i = next++;
-                taken.push(i);
+              for (const i of chunk) {
                 results[i] = await this.plan(s, server, reqs[i], prepared);
                 await s.run('ROLLBACK TO SAVEPOINT sql_insight_stmt');
               }
@@ -223,13 +225,10 @@ export class PgPlanner implements Planner {
             await this.deallocate(s, prepared);
           }
         });
-        if (!out.ok) {
-          failure = out.reason;
-          for (const i of taken) results[i] ??= { kind: 'unavailable', reason: out.reason };
-        }
+        if (!out.ok) failure ??= out.reason;
       }
     };
-    await Promise.all(Array.from({ length: Math.min(BATCH_CONNECTIONS, reqs.length) }, worker));
+    await Promise.all(Array.from({ length: workers }, (_, k) => worker(k)));
     // Array.from, not map: map skips the holes of statements no connection got to.
     return Array.from(results, (r): ExplainResult => r ?? { kind: 'unavailable', reason: failure ?? 'not planned' });
   }
