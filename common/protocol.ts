@@ -61,6 +61,8 @@ export interface SqlInsightSettings {
     maxPlannedStatements: number;
     /** EXPLAINs waiting for a database connection, all documents together; beyond it they are refused. */
     maxQueuedExplains: number;
+    /** Plans kept between runs (least recently used go first); 0 turns the plan cache off. */
+    planCacheEntries: number;
   };
 }
 
@@ -88,7 +90,7 @@ export const DEFAULT_SETTINGS: SqlInsightSettings = {
   tableSizes: {},
   tableSizesFile: '',
   ssl: { mode: '', caFile: '' },
-  limits: { maxDocumentChars: 1_000_000, maxStatementChars: 100_000, maxPlannedStatements: 1_000, maxQueuedExplains: 1_000 },
+  limits: { maxDocumentChars: 1_000_000, maxStatementChars: 100_000, maxPlannedStatements: 1_000, maxQueuedExplains: 1_000, planCacheEntries: 10_000 },
 };
 
 /**
@@ -127,6 +129,7 @@ export function normalizeSettings(raw: unknown): SqlInsightSettings {
       maxStatementChars: num(limits.maxStatementChars, d.maxStatementChars, 1),
       maxPlannedStatements: num(limits.maxPlannedStatements, d.maxPlannedStatements, 0),
       maxQueuedExplains: num(limits.maxQueuedExplains, d.maxQueuedExplains, 0),
+      planCacheEntries: num(limits.planCacheEntries, d.planCacheEntries, 0),
     },
   };
 }

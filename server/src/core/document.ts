@@ -1,14 +1,23 @@
 // A document as the core sees it: regions of SQL, split into statements, each parsed on its own.
 import { queryBlocks, type QueryBlock } from './ast';
-import { parseStatement, scanStatement, type ParseResult, type Token } from './parse';
+import { parserLoaded, parseStatement, scanStatement, type ParseResult, type Token } from './parse';
 import { LineIndex } from './positions';
 import type { SqlRegion } from './regions';
 import { splitStatements } from './split';
 import type { Range } from './types';
 
+/**
+ * What follows from a statement's text alone: its parse, tokens and query blocks. Shared by every statement
+ * with the same text (the service keeps them between runs), so nothing may change them.
+ */
+export interface StatementSyntax {
+  parse: ParseResult;
+  tokens?: Token[];
+  blocks?: QueryBlock[];
+}
+
 export class ParsedStatement {
-  private tokenCache?: Token[];
-  private blockCache?: QueryBlock[];
+  private readonly syntax: StatementSyntax;
 
   constructor(
     /** Position of this statement in the document, 0-based. */
@@ -18,19 +27,25 @@ export class ParsedStatement {
     readonly start: number,
     readonly end: number,
     readonly text: string,
-    readonly parse: ParseResult,
+    syntax: ParseResult | StatementSyntax,
     /** Set when the statement is longer than limits.maxStatementChars: it was not parsed. */
     readonly oversized = false,
-  ) {}
+  ) {
+    this.syntax = 'parse' in syntax ? syntax : { parse: syntax };
+  }
+
+  get parse(): ParseResult {
+    return this.syntax.parse;
+  }
 
   get tokens(): Token[] {
-    this.tokenCache ??= scanStatement(this.text, this.parse.ok ? this.parse.conv : undefined);
-    return this.tokenCache;
+    this.syntax.tokens ??= scanStatement(this.text, this.parse.ok ? this.parse.conv : undefined);
+    return this.syntax.tokens;
   }
 
   get blocks(): QueryBlock[] {
-    this.blockCache ??= this.parse.ok ? queryBlocks(this.parse.stmt) : [];
-    return this.blockCache;
+    this.syntax.blocks ??= this.parse.ok ? queryBlocks(this.parse.stmt) : [];
+    return this.syntax.blocks;
   }
 
   /** Host-document offset of a statement-relative offset. */
@@ -78,14 +93,20 @@ export function parseDocument(
   regions: SqlRegion[],
   embedded = false,
   maxStatementChars = Infinity,
+  /** Syntax of statements seen before, by text (the service's LRU); new ones are added. */
+  memo?: { get(text: string): StatementSyntax | undefined; set(text: string, syntax: StatementSyntax): void },
 ): ParsedDocument {
   const statements: ParsedStatement[] = [];
   for (const region of regions) {
     for (const span of splitStatements(region.text)) {
       const stmtText = region.text.slice(span.start, span.end);
       const oversized = stmtText.length > maxStatementChars;
-      const parsed = oversized ? NOT_PARSED : parseStatement(stmtText);
-      statements.push(new ParsedStatement(statements.length, region, span.start, span.end, stmtText, parsed, oversized));
+      let syntax: StatementSyntax | undefined = oversized ? { parse: NOT_PARSED } : memo?.get(stmtText);
+      if (!syntax) {
+        syntax = { parse: parseStatement(stmtText) };
+        if (parserLoaded()) memo?.set(stmtText, syntax);
+      }
+      statements.push(new ParsedStatement(statements.length, region, span.start, span.end, stmtText, syntax, oversized));
     }
   }
   return new ParsedDocument(uri, version, text, statements, embedded);

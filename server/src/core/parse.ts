@@ -22,6 +22,10 @@ export async function loadParser(): Promise<void> {
   await loading;
 }
 
+export function parserLoaded(): boolean {
+  return pgQuery !== undefined;
+}
+
 export type StatementKind =
   | 'select'
   | 'values'

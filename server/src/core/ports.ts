@@ -132,6 +132,18 @@ export type WhatIfResult =
       skipped?: boolean;
     };
 
+/**
+ * Change markers for a statement's plan, read in one catalog round trip on each run (see db/catalog.ts for
+ * what they cover). Two runs that get the same scope and the same marker for every relation a statement
+ * names would get the same plan for it.
+ */
+export interface SchemaVersions {
+  /** The database and everything global a plan depends on (server version, user functions, the embedded schema). */
+  scope: string;
+  /** A marker per `relationKey` of each requested name that resolves; names that do not resolve are absent. */
+  relations: Map<string, string>;
+}
+
 export interface CallContext {
   settings: SqlInsightSettings;
   signal?: AbortSignal;
@@ -150,6 +162,13 @@ export interface Planner {
    * statement_timeout. Statements with `$n` parameters cannot run and come back as an error.
    */
   analyze?(req: AnalyzeRequest, ctx: CallContext): Promise<ExplainResult>;
+  /** Change markers of the named relations; undefined when they cannot be read (then nothing is cached). */
+  schemaVersions?(names: QualifiedName[], ctx: CallContext): Promise<SchemaVersions | undefined>;
+  /**
+   * Plans many statements with as few round trips as the planner can (several per transaction, over its small
+   * pool); one result per request, in order. Each statement is still planned on its own, as by `explain`.
+   */
+  explainBatch?(reqs: PlanRequest[], ctx: CallContext): Promise<ExplainResult[]>;
 }
 
 /** Map key for a relation: `schema.name` when schema-qualified, else `name`. */

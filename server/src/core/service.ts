@@ -2,10 +2,11 @@
 // It never imports the protocol, vscode or a database driver; the database arrives as a Planner per call.
 import type { SqlInsightSettings } from '../../../common/protocol';
 import { tokenIndexAt } from './ast';
-import { ParsedDocument, parseDocument, type ParsedStatement } from './document';
+import { ParsedDocument, parseDocument, type ParsedStatement, type StatementSyntax } from './document';
 import { planMarkdown } from './hover';
 import { isExplainable, loadParser } from './parse';
-import type { DatabaseInfo, ExplainResult, Planner, QualifiedName, RelationInfo, WhatIfResult } from './ports';
+import type { CallContext, DatabaseInfo, ExplainResult, Planner, PlanRequest, QualifiedName, RelationInfo, SchemaVersions, WhatIfResult } from './ports';
+import { Lru, PlanCache, planKey, relationCacheKey } from './planCache';
 import { relationKey } from './ports';
 import { extractSqlRegions } from './embedded/extract';
 import { annotateLoops } from './embedded/loops';
@@ -51,6 +52,16 @@ export interface DocumentAnalysis {
   relations: Map<string, RelationInfo>;
   database?: DatabaseInfo;
   settings?: SqlInsightSettings;
+  /** A database took part (or, for a run that carried plans over, took part in the run they came from). */
+  withDatabase?: boolean;
+}
+
+export interface ValidationOptions {
+  /**
+   * Plan nothing: statements whose text is unchanged since `previous` keep its plans (their findings are made
+   * again at their new positions), the others get syntax findings only. For runs on every change.
+   */
+  carryPlans?: boolean;
 }
 
 /** The outcome of the Analyze command for one statement. */
@@ -62,6 +73,13 @@ export type AnalyzeOutcome =
 export interface ServiceOptions {
   /** Base URL of docs/rules.md; each diagnostic's codeDescription links to `<base>#<rule-id>`. */
   rulesDocUrl?: string;
+}
+
+/** What the plan cache saved in the last doValidation (for logs and tests). */
+export interface PlanStats {
+  statements: number;
+  cached: number;
+  planned: number;
 }
 
 export const SQL_LANGUAGE_IDS = new Set(['sql', 'pgsql', 'postgres', 'postgresql']);
@@ -92,7 +110,10 @@ export interface SqlInsightService {
     signal?: AbortSignal,
     /** The document's previous analysis: EXPLAIN ANALYZE results of statements whose text is unchanged carry over. */
     previous?: DocumentAnalysis,
+    options?: ValidationOptions,
   ): Promise<DocumentAnalysis>;
+  /** Counts of the last doValidation that planned. */
+  readonly lastPlanStats: PlanStats;
   doHover(analysis: DocumentAnalysis, position: Position): Hover | null;
   doCodeActions(
     analysis: DocumentAnalysis,
@@ -121,10 +142,20 @@ export interface SqlInsightService {
 
 export function createSqlInsightService(options: ServiceOptions = {}): SqlInsightService {
   const docs = options.rulesDocUrl;
+  // Plans and catalog facts survive between runs, keyed by the versions the planner reports (planCache.ts).
+  const cache = new PlanCache();
+  const stats: PlanStats = { statements: 0, cached: 0, planned: 0 };
+  const findings: FindingsMemo = new WeakMap();
+  // Parse results by statement text: a save re-parses only what changed.
+  const syntax = new Lru<StatementSyntax>(SYNTAX_MEMO_ENTRIES);
   return {
     handles: (languageId) => SQL_LANGUAGE_IDS.has(languageId) || EMBEDDING_LANGUAGE_IDS.has(languageId),
-    parse,
-    doValidation: (document, planner, settings, signal, previous) => doValidation(document, planner, settings, signal, docs, previous),
+    parse: (document, settings) => parse(document, settings, syntax),
+    doValidation: (document, planner, settings, signal, previous, opts) =>
+      doValidation(document, planner, settings, signal, docs, previous, opts ?? {}, cache, stats, findings),
+    get lastPlanStats() {
+      return { ...stats };
+    },
     doHover,
     doCodeActions,
     proveFixes,
@@ -133,13 +164,15 @@ export function createSqlInsightService(options: ServiceOptions = {}): SqlInsigh
   };
 }
 
-async function parse(document: SqlTextDocument, settings: SqlInsightSettings): Promise<ParsedDocument> {
+const SYNTAX_MEMO_ENTRIES = 20_000;
+
+async function parse(document: SqlTextDocument, settings: SqlInsightSettings, memo: Lru<StatementSyntax>): Promise<ParsedDocument> {
   await loadParser();
   const text = document.getText();
   const embedded = !SQL_LANGUAGE_IDS.has(document.languageId);
   if (text.length > settings.limits.maxDocumentChars) return new ParsedDocument(document.uri, document.version, text, [], embedded, true);
   const regions = regionsOf(text, document.languageId, settings);
-  return parseDocument(document.uri, document.version, text, regions, embedded, settings.limits.maxStatementChars);
+  return parseDocument(document.uri, document.version, text, regions, embedded, settings.limits.maxStatementChars, memo);
 }
 
 function regionsOf(text: string, languageId: string, settings: SqlInsightSettings): SqlRegion[] {
@@ -170,8 +203,15 @@ async function doValidation(
   settings: SqlInsightSettings,
   signal: AbortSignal | undefined,
   docs: string | undefined,
-  previous?: DocumentAnalysis,
+  previous: DocumentAnalysis | undefined,
+  options: ValidationOptions,
+  cache: PlanCache,
+  stats: PlanStats,
+  memo: FindingsMemo,
 ): Promise<DocumentAnalysis> {
+  const carry = options.carryPlans === true;
+  if (carry) planner = undefined;
+  const withDatabase = carry ? previous?.withDatabase === true : planner !== undefined;
   const analysis: DocumentAnalysis = {
     document: doc,
     diagnostics: [],
@@ -180,6 +220,7 @@ async function doValidation(
     proofs: new Map(),
     relations: new Map(),
     settings,
+    withDatabase,
   };
 
   const limits = settings.limits;
@@ -216,7 +257,7 @@ async function doValidation(
       r.notPlanned = 'the statement does not parse';
     } else if (!isExplainable(p.kind)) {
       r.notPlanned = `${p.kind === 'empty' ? 'empty statement' : 'only SELECT, INSERT, UPDATE, DELETE, WITH and VALUES are planned'}`;
-    } else if (!planner) {
+    } else if (!withDatabase) {
       r.notPlanned = 'no database is configured';
     } else if (++explainable > limits.maxPlannedStatements) {
       r.notPlanned = `only the first ${formatNumber(limits.maxPlannedStatements)} statements of a file are planned (sqlInsight.limits.maxPlannedStatements)`;
@@ -228,35 +269,11 @@ async function doValidation(
       }
     }
   }
-  if (planner) {
-    const plannable = analysis.results.filter((r) => !r.notPlanned);
-    const ctx = { settings, signal };
-    let unavailable: string | undefined;
-    await forEachLimited(plannable, EXPLAIN_CONCURRENCY, async (r) => {
-      if (signal?.aborted) return;
-      if (unavailable) {
-        r.notPlanned = unavailable;
-        return;
-      }
-      const res = await planner.explain({ sql: r.stmt.text, paramCount: r.stmt.parse.ok ? r.stmt.parse.paramCount : 0 }, ctx);
-      if (res.kind === 'unavailable') {
-        unavailable = `the database is unavailable: ${res.reason}`;
-        r.notPlanned = unavailable;
-      } else r.explain = res;
-    });
+  if (carry && previous) carryPlans(analysis, previous);
+  else if (planner) await plan(analysis, planner, { settings, signal }, cache, stats);
 
-    const planned = analysis.results.filter((r) => r.explain?.kind === 'plan');
-    const names = new Map<string, QualifiedName>();
-    for (const r of planned) {
-      // Walking a pathological parse tree (thousands of levels deep) can exhaust the stack: that statement
-      // then gets no findings, and the others are unaffected.
-      const blocks = contained(() => r.stmt.blocks) ?? [];
-      for (const b of blocks) for (const t of b.tables) names.set(relationKey({ schema: t.schema, name: t.relname }), { schema: t.schema, name: t.relname });
-    }
-    if (names.size > 0 && !signal?.aborted) analysis.relations = await planner.describeRelations([...names.values()], ctx);
-    if (planned.length > 0 && !signal?.aborted && planner.describeDatabase) analysis.database = await planner.describeDatabase(ctx);
-  }
-
+  let inputKey: string | undefined;
+  const runKey = (): string => (inputKey ??= rulesInputKey(analysis));
   const analyzedBefore = new Map<string, ExplainResult>();
   for (const p of previous?.results ?? []) if (p.analyzed) analyzedBefore.set(p.stmt.text, p.analyzed);
   for (const r of analysis.results) {
@@ -268,10 +285,162 @@ async function doValidation(
       const message = [res.message, res.detail, res.hint && `Hint: ${res.hint}`].filter(Boolean).join('\n');
       analysis.diagnostics.push(errorDiagnostic(doc, r.stmt, res.position, 'database-error', message));
     }
-    r.findings = runRules(analysis, r, settings);
+    r.findings = memoFindings(memo, analysis, r, runKey) ?? runRules(analysis, r, settings);
   }
   publishFindings(analysis, docs);
   return analysis;
+}
+
+/**
+ * Findings of a planned statement by its plan (the plan cache hands out the same object while nothing
+ * changed) and everything else the rules read: settings, catalog facts, extensions. Findings are
+ * statement-relative, so they hold wherever the statement moved. Only for `.sql` statements: embedded ones
+ * also depend on their host code (interpolations, loops).
+ */
+type FindingsMemo = WeakMap<ExplainResult, Map<string, Finding[]>>;
+
+function memoFindings(memo: FindingsMemo, analysis: DocumentAnalysis, r: StatementResult, runKey: () => string): Finding[] | undefined {
+  if (r.explain?.kind !== 'plan' || r.analyzed || r.stmt.region.origin !== undefined || analysis.settings === undefined) return undefined;
+  let byRun = memo.get(r.explain);
+  if (!byRun) memo.set(r.explain, (byRun = new Map()));
+  const key = runKey();
+  let found = byRun.get(key);
+  if (!found) {
+    // One entry per plan is enough: an older key (settings or catalog since changed) is not coming back often.
+    byRun.clear();
+    found = runRules(analysis, r, analysis.settings);
+    byRun.set(key, found);
+  }
+  return found;
+}
+
+const relationIds = new WeakMap<RelationInfo, number>();
+let nextRelationId = 0;
+
+/** What the rules read besides the statement and its plan, as a string (RelationInfo objects by identity). */
+function rulesInputKey(analysis: DocumentAnalysis): string {
+  const rels = [...analysis.relations].map(([k, info]) => {
+    let id = relationIds.get(info);
+    if (id === undefined) relationIds.set(info, (id = ++nextRelationId));
+    return `${k}#${id}`;
+  });
+  return JSON.stringify([analysis.settings, rels.sort(), analysis.database ?? null]);
+}
+
+/** The relations a statement names (what its plan-cache key depends on). */
+function namedRelations(r: StatementResult): QualifiedName[] {
+  // Walking a pathological parse tree (thousands of levels deep) can exhaust the stack: that statement then
+  // names nothing (and gets no findings), and the others are unaffected.
+  const blocks = contained(() => r.stmt.blocks) ?? [];
+  return blocks.flatMap((b) => b.tables.map((t) => ({ schema: t.schema, name: t.relname })));
+}
+
+function planRequest(r: StatementResult): PlanRequest {
+  return { sql: r.stmt.text, paramCount: r.stmt.parse.ok ? r.stmt.parse.paramCount : 0 };
+}
+
+/**
+ * Plans the plannable statements: one catalog round trip for the change markers of every relation they
+ * name, then only the statements whose cache key (text, parameters, database, markers) missed, in one batch.
+ */
+async function plan(analysis: DocumentAnalysis, planner: Planner, ctx: CallContext, cache: PlanCache, stats: PlanStats): Promise<void> {
+  const { settings, signal } = ctx;
+  cache.resize(settings.limits.planCacheEntries);
+  const plannable = analysis.results.filter((r) => !r.notPlanned);
+  const named = new Map<StatementResult, QualifiedName[]>();
+  const names = new Map<string, QualifiedName>();
+  for (const r of plannable) {
+    const rels = namedRelations(r);
+    named.set(r, rels);
+    for (const q of rels) names.set(relationKey(q), q);
+  }
+  let versions: SchemaVersions | undefined;
+  if (plannable.length > 0 && settings.limits.planCacheEntries > 0 && planner.schemaVersions) {
+    versions = await planner.schemaVersions([...names.values()], ctx);
+  }
+  const todo: { r: StatementResult; req: PlanRequest; key?: string }[] = [];
+  for (const r of plannable) {
+    const req = planRequest(r);
+    const key = versions ? planKey(req, named.get(r) ?? [], versions) : undefined;
+    const hit = key === undefined ? undefined : cache.plans.get(key);
+    if (hit) r.explain = hit;
+    else todo.push({ r, req, key });
+  }
+  stats.statements = plannable.length;
+  stats.cached = plannable.length - todo.length;
+  stats.planned = todo.length;
+  if (todo.length > 0 && !signal?.aborted) {
+    const results = planner.explainBatch
+      ? await planner.explainBatch(todo.map((t) => t.req), ctx)
+      : await explainEach(planner, todo.map((t) => t.req), ctx);
+    todo.forEach(({ r, key }, i) => {
+      const res = results[i] ?? { kind: 'unavailable', reason: 'not planned' };
+      if (res.kind === 'unavailable') r.notPlanned = `the database is unavailable: ${res.reason}`;
+      else {
+        r.explain = res;
+        // A cut-short run's results are not cached: one of them may be a cancellation in disguise.
+        if (res.kind === 'plan' && key !== undefined && !signal?.aborted) cache.plans.set(key, res);
+      }
+    });
+  }
+
+  const wanted = new Map<string, QualifiedName>();
+  for (const r of analysis.results) if (r.explain?.kind === 'plan') for (const q of named.get(r) ?? []) wanted.set(relationKey(q), q);
+  if (wanted.size > 0 && !signal?.aborted) {
+    const missing: QualifiedName[] = [];
+    for (const [k, q] of wanted) {
+      const ck = versions && relationCacheKey(k, versions);
+      const info = ck === undefined ? undefined : cache.relations.get(ck);
+      if (info) analysis.relations.set(k, info);
+      else missing.push(q);
+    }
+    if (missing.length > 0) {
+      const found = await planner.describeRelations(missing, ctx);
+      for (const [k, info] of found) {
+        analysis.relations.set(k, info);
+        const ck = versions && relationCacheKey(k, versions);
+        if (ck !== undefined && !signal?.aborted) cache.relations.set(ck, info);
+      }
+    }
+  }
+  const planned = analysis.results.some((r) => r.explain?.kind === 'plan');
+  if (planned && !signal?.aborted && planner.describeDatabase) analysis.database = await planner.describeDatabase(ctx);
+}
+
+/** For planners without `explainBatch`: two at a time, and nothing more sent once the database is unavailable. */
+async function explainEach(planner: Planner, reqs: PlanRequest[], ctx: CallContext): Promise<ExplainResult[]> {
+  const results: ExplainResult[] = new Array(reqs.length);
+  let unavailable: ExplainResult | undefined;
+  await forEachLimited(
+    reqs.map((req, i) => ({ req, i })),
+    EXPLAIN_CONCURRENCY,
+    async ({ req, i }) => {
+      if (ctx.signal?.aborted) unavailable ??= { kind: 'unavailable', reason: 'cancelled' };
+      if (unavailable) {
+        results[i] = unavailable;
+        return;
+      }
+      const res = await planner.explain(req, ctx);
+      if (res.kind === 'unavailable') unavailable ??= res;
+      results[i] = res;
+    },
+  );
+  return results;
+}
+
+/** A run on change: unchanged statements keep the previous run's plans (and errors) and catalog facts; nothing is sent. */
+function carryPlans(analysis: DocumentAnalysis, previous: DocumentAnalysis): void {
+  const before = new Map<string, ExplainResult>();
+  for (const p of previous.results) {
+    if (p.explain) before.set(`${planRequest(p).paramCount}\u0000${p.stmt.text}`, p.explain);
+  }
+  for (const r of analysis.results) {
+    if (r.notPlanned || !r.stmt.parse.ok) continue;
+    const carried = before.get(`${planRequest(r).paramCount}\u0000${r.stmt.text}`);
+    if (carried) r.explain = carried;
+  }
+  analysis.relations = previous.relations;
+  analysis.database = previous.database;
 }
 
 /** Where a statement lives decides some rules' defaults (select-star is for request code, not scripts). */

@@ -1,5 +1,5 @@
 // The catalog lookup every Planner shares: relations by name, with columns and indexes, in one round trip.
-import { relationKey, type IndexInfo, type QualifiedName, type RelationInfo } from '../core/ports';
+import { relationKey, type IndexInfo, type QualifiedName, type RelationInfo, type SchemaVersions } from '../core/ports';
 import type { StatementRunner } from './explain';
 import { quoteQualified } from './sqlText';
 
@@ -160,3 +160,71 @@ function toRelationInfo(row: DescribeRow): RelationInfo {
     })),
   };
 }
+
+/**
+ * Change markers for the named relations and for the database as a whole, in one round trip, inside the
+ * caller's transaction. `scope` is prefixed to the global marker.
+ */
+export async function readSchemaVersions(s: StatementRunner, names: QualifiedName[], scope: string): Promise<SchemaVersions> {
+  const wanted = describable(names);
+  const r = await s.run(SCHEMA_VERSIONS_SQL, { values: [wanted.map(quoteQualified)] });
+  const relations = new Map<string, string>();
+  let global = '';
+  for (const row of r.rows as unknown as Array<{ ord: number; marker: string }>) {
+    if (row.ord === 0) global = row.marker;
+    const input = wanted[row.ord - 1];
+    if (input) relations.set(relationKey(input), row.marker);
+  }
+  return { scope: `${scope}|${global}`, relations };
+}
+
+// What a plan reads from the catalog, and what changes it, per relation — the named one plus, recursively,
+// its partitions and inheritance children and the relations a view's query reads:
+// - the pg_class row's xmin: every transactional update of the row (ALTER TABLE … that touches it, RENAME,
+//   a rewrite that assigns a new relfilenode, REFRESH MATERIALIZED VIEW);
+// - reltuples, relpages, relallvisible: VACUUM, ANALYZE and CREATE INDEX update these *in place*, which
+//   leaves xmin alone, so they are read themselves;
+// - the analyze counters: ANALYZE rewrites pg_statistic (not readable by everyone) even when the sizes stay;
+// - pg_attribute rows' xmin: ADD/DROP COLUMN, ALTER COLUMN TYPE / SET NOT NULL / SET STATISTICS, RENAME COLUMN;
+// - each index (pg_index row and the index's pg_class row, its size): CREATE INDEX and DROP INDEX change the
+//   list, REINDEX and ALTER INDEX the rows;
+// - pg_constraint rows (join removal, constraint exclusion) and pg_rewrite rows (CREATE OR REPLACE VIEW).
+// A frozen tuple reads as xmin 2: one needless replan, never a stale plan.
+// Global (ord 0): the server version, the database's oid (dropped and recreated under the same name), and
+// every user-defined function and extension (an inlined SQL function, a new overload, CREATE EXTENSION).
+const SCHEMA_VERSIONS_SQL = `
+WITH RECURSIVE input AS (
+  SELECT i.ord::int AS ord, to_regclass(i.ref) AS oid
+  FROM unnest($1::text[]) WITH ORDINALITY AS i(ref, ord)
+), closure(ord, oid) AS (
+  SELECT ord, oid::oid FROM input WHERE oid IS NOT NULL
+  UNION
+  SELECT c.ord, n.oid
+  FROM closure c
+  CROSS JOIN LATERAL (
+    SELECT h.inhrelid FROM pg_inherits h WHERE h.inhparent = c.oid
+    UNION
+    SELECT d.refobjid FROM pg_rewrite r
+      JOIN pg_depend d ON d.classid = 'pg_rewrite'::regclass AND d.objid = r.oid AND d.refclassid = 'pg_class'::regclass
+     WHERE r.ev_class = c.oid AND d.refobjid <> c.oid
+  ) AS n(oid)
+)
+SELECT c.ord,
+       md5(string_agg(concat_ws(':',
+         r.oid, r.xmin, r.relfilenode, r.reltuples, r.relpages, r.relallvisible,
+         pg_stat_get_analyze_count(r.oid) + pg_stat_get_autoanalyze_count(r.oid),
+         (SELECT string_agg(a.xmin::text, '.' ORDER BY a.attnum) FROM pg_attribute a WHERE a.attrelid = r.oid AND a.attnum > 0),
+         (SELECT string_agg(concat_ws('/', x.indexrelid, x.xmin, ic.xmin, ic.relpages, ic.reltuples), '.' ORDER BY x.indexrelid)
+            FROM pg_index x JOIN pg_class ic ON ic.oid = x.indexrelid WHERE x.indrelid = r.oid),
+         (SELECT string_agg(k.oid || '/' || k.xmin, '.' ORDER BY k.oid) FROM pg_constraint k WHERE k.conrelid = r.oid),
+         (SELECT string_agg(w.oid || '/' || w.xmin, '.' ORDER BY w.oid) FROM pg_rewrite w WHERE w.ev_class = r.oid)
+       ), ',' ORDER BY r.oid)) AS marker
+FROM closure c JOIN pg_class r ON r.oid = c.oid
+GROUP BY c.ord
+UNION ALL
+SELECT 0, md5(concat_ws(':',
+  current_setting('server_version_num'),
+  (SELECT d.oid FROM pg_database d WHERE d.datname = current_database()),
+  (SELECT string_agg(p.oid || '/' || p.xmin, '.' ORDER BY p.oid) FROM pg_proc p
+    WHERE p.pronamespace <> 'pg_catalog'::regnamespace AND p.pronamespace <> 'information_schema'::regnamespace),
+  (SELECT string_agg(e.oid || '/' || e.xmin, '.' ORDER BY e.oid) FROM pg_extension e)))`;

@@ -168,7 +168,7 @@ export class EmbeddedDatabase {
         return { ok: false, reason: e instanceof StartFailure ? e.message : this.startFailed(e) };
       }
       try {
-        return { ok: true, value: await work({ pg: inst.pg, major: inst.major, synthetic: inst.synthetic }) };
+        return { ok: true, value: await work({ pg: inst.pg, major: inst.major, synthetic: inst.synthetic, scope: `embedded:${inst.key}:${inst.countsKey}` }) };
       } catch (e) {
         // Statement errors come back as data; this is PGlite itself failing. Start afresh next time.
         this.opts.log('error', `The embedded database failed: ${errorText(e)}`);

@@ -15,9 +15,10 @@ import {
   type PlanRequest,
   type QualifiedName,
   type RelationInfo,
+  type SchemaVersions,
   type WhatIfResult,
 } from '../core/ports';
-import { describable, lookUpRelations } from './catalog';
+import { describable, lookUpRelations, readSchemaVersions } from './catalog';
 import { maskSecrets, resolveConnection, tlsOptions, type ResolvedConnection } from './connection';
 import {
   dbFailure,
@@ -69,6 +70,10 @@ interface ServerInfo {
 }
 
 const FALLBACK = Symbol('fallback');
+/** Statements one connection plans in one transaction before it is handed back, so other documents get a turn. */
+const BATCH_PER_SESSION = 100;
+/** Connections a batch uses at once (the pool has two). */
+const BATCH_CONNECTIONS = 2;
 /** Extensions a fix may need; only these are ever created, and only inside a rolled-back what-if. */
 const FIX_EXTENSIONS = ['pg_trgm'];
 
@@ -186,6 +191,53 @@ export class PgPlanner implements Planner {
       }
     });
     return out.ok ? out.value : { kind: 'unavailable', reason: out.reason };
+  }
+
+  /**
+   * Many statements over both connections, each connection planning up to BATCH_PER_SESSION of them in one
+   * read-only transaction. Each EXPLAIN still goes alone through the extended protocol, between a savepoint
+   * and a ROLLBACK TO it: an error leaves the transaction usable for the next statement, and whatever a
+   * function did while being planned (a `set_config` of statement_timeout, a transaction-level lock) is
+   * undone before the next one. Two round trips per statement, on two connections at once.
+   */
+  async explainBatch(reqs: PlanRequest[], ctx: CallContext): Promise<ExplainResult[]> {
+    const results: Array<ExplainResult | undefined> = new Array(reqs.length);
+    const workers = Math.min(BATCH_CONNECTIONS, reqs.length);
+    let failure: string | undefined;
+    // Statements dealt out in turn, so that each connection has its share even when one connects later.
+    const worker = async (k: number): Promise<void> => {
+      const mine = reqs.map((_, i) => i).filter((i) => i % workers === k);
+      let at = 0;
+      while (at < mine.length && failure === undefined) {
+        const chunk = mine.slice(at, at + BATCH_PER_SESSION);
+        at += chunk.length;
+        const out = await this.withSession(ctx, ctx.settings.statementTimeoutMs, async (s, server) => {
+          const prepared: string[] = [];
+          try {
+            await s.transaction('READ ONLY', ctx.settings, async () => {
+              await s.run('SAVEPOINT sql_insight_stmt');
+              for (const i of chunk) {
+                results[i] = await this.plan(s, server, reqs[i], prepared);
+                await s.run('ROLLBACK TO SAVEPOINT sql_insight_stmt');
+              }
+            });
+          } finally {
+            await this.deallocate(s, prepared);
+          }
+        });
+        if (!out.ok) failure ??= out.reason;
+      }
+    };
+    await Promise.all(Array.from({ length: workers }, (_, k) => worker(k)));
+    // Array.from, not map: map skips the holes of statements no connection got to.
+    return Array.from(results, (r): ExplainResult => r ?? { kind: 'unavailable', reason: failure ?? 'not planned' });
+  }
+
+  async schemaVersions(names: QualifiedName[], ctx: CallContext): Promise<SchemaVersions | undefined> {
+    const out = await this.withSession(ctx, ctx.settings.statementTimeoutMs, (s) =>
+      s.transaction('READ ONLY', ctx.settings, () => readSchemaVersions(s, names, this.connection.key)),
+    );
+    return out.ok ? out.value : undefined;
   }
 
   async describeRelations(names: QualifiedName[], ctx: CallContext): Promise<Map<string, RelationInfo>> {
@@ -425,13 +477,12 @@ export class PgPlanner implements Planner {
 
   /** PREPARE is not transactional: statements outlive the ROLLBACK and are removed here, after it. */
   private async deallocate(s: Session, names: string[]): Promise<void> {
-    for (const name of names) {
-      if (s.broken) return;
-      try {
-        await s.run(`DEALLOCATE ${name}`, { cleanup: true });
-      } catch {
-        s.broken = true;
-      }
+    if (names.length === 0 || s.broken) return;
+    try {
+      // Our own generated names only, so one simple-protocol message for all of them.
+      await s.run(names.map((name) => `DEALLOCATE ${name}`).join('; '), { cleanup: true });
+    } catch {
+      s.broken = true;
     }
   }
 

@@ -16,9 +16,10 @@ import type {
   PlanStatistics,
   QualifiedName,
   RelationInfo,
+  SchemaVersions,
   WhatIfResult,
 } from '../core/ports';
-import { describable, lookUpRelations } from './catalog';
+import { describable, lookUpRelations, readSchemaVersions } from './catalog';
 import {
   dbFailure,
   indexNames,
@@ -48,6 +49,11 @@ export interface PgliteHandle {
   major: number;
   /** Tables with synthetic statistics, by `schema.name`. */
   synthetic: ReadonlyMap<string, SyntheticTable>;
+  /**
+   * What the engine was built from: the hash of the schema files (and PGlite, the loader) and the row counts.
+   * Part of every plan-cache key, so that no plan survives a changed schema file.
+   */
+  scope: string;
 }
 
 export type Outcome<T> = { ok: true; value: T } | { ok: false; reason: string };
@@ -81,6 +87,40 @@ export class PglitePlanner implements Planner {
       }
     });
     return out.ok ? out.value : { kind: 'unavailable', reason: out.reason };
+  }
+
+  /** One turn with the engine for all of them; a savepoint per statement keeps one error from ending the rest. */
+  async explainBatch(reqs: PlanRequest[], ctx: CallContext): Promise<ExplainResult[]> {
+    const out = await this.lend(ctx, async (h) => {
+      const s = runner(h.pg);
+      const prepared: string[] = [];
+      const results: ExplainResult[] = [];
+      try {
+        await transaction(s, 'READ ONLY', async () => {
+          await s.run('SAVEPOINT sql_insight_stmt');
+          for (const req of reqs) {
+            if (ctx.signal?.aborted) break;
+            const r = await planStatement(s, this.env(h), req, prepared);
+            if (r.kind === 'plan') r.statistics = statisticsOf(r.plan, h.synthetic);
+            results.push(r);
+            await s.run('ROLLBACK TO SAVEPOINT sql_insight_stmt');
+          }
+        });
+      } finally {
+        await deallocate(s, prepared);
+      }
+      return results;
+    });
+    const missing: ExplainResult = { kind: 'unavailable', reason: out.ok ? 'cancelled' : out.reason };
+    return reqs.map((_, i) => (out.ok ? out.value[i] : undefined) ?? missing);
+  }
+
+  async schemaVersions(names: QualifiedName[], ctx: CallContext): Promise<SchemaVersions | undefined> {
+    const out = await this.lend(ctx, (h) => {
+      const s = runner(h.pg);
+      return transaction(s, 'READ ONLY', () => readSchemaVersions(s, names, h.scope));
+    });
+    return out.ok ? out.value : undefined;
   }
 
   async describeRelations(names: QualifiedName[], ctx: CallContext): Promise<Map<string, RelationInfo>> {

@@ -142,15 +142,20 @@ export class Session {
 
   /** `BEGIN <mode>` with our timeouts, `body`, and always a ROLLBACK. */
   async transaction<T>(mode: 'READ ONLY' | 'READ WRITE', settings: SqlInsightSettings, body: () => Promise<T>): Promise<T> {
-    const statementTimeout = timeoutSetting(settings.statementTimeoutMs, 5000);
-    const lockTimeout = timeoutSetting(settings.lockTimeoutMs, 1000);
     try {
-      // Fixed text with integers only, so the simple protocol (one round trip) is fine here.
-      await this.run(`BEGIN ${mode}; SET LOCAL statement_timeout = ${statementTimeout}; SET LOCAL lock_timeout = ${lockTimeout}`);
+      await this.begin(mode, settings);
       return await body();
     } finally {
       await this.rollback();
     }
+  }
+
+  /** `BEGIN <mode>` with our timeouts; the caller must end it with `rollback()`. */
+  async begin(mode: 'READ ONLY' | 'READ WRITE', settings: SqlInsightSettings): Promise<void> {
+    const statementTimeout = timeoutSetting(settings.statementTimeoutMs, 5000);
+    const lockTimeout = timeoutSetting(settings.lockTimeoutMs, 1000);
+    // Fixed text with integers only, so the simple protocol (one round trip) is fine here.
+    await this.run(`BEGIN ${mode}; SET LOCAL statement_timeout = ${statementTimeout}; SET LOCAL lock_timeout = ${lockTimeout}`);
   }
 
   async rollback(): Promise<void> {

@@ -39,6 +39,9 @@ import { Databases } from './databases';
 import { listMigrationsDir } from './migrationsDir';
 import { parseTableSizes } from '../core/size';
 
+/** Quiet time after an edit before the syntax run; plans are made on open and save only. */
+const CHANGE_DEBOUNCE_MS = 300;
+
 export function startServer(connection: Connection = createConnection(ProposedFeatures.all)): void {
   const documents = new TextDocuments(TextDocument);
   // Diagnostics link their rule's section in the docs shipped with the server (server/out → docs/rules.md).
@@ -47,6 +50,8 @@ export function startServer(connection: Connection = createConnection(ProposedFe
   // The latest run per document, with the version it analyses; aborted when superseded or closed. It stays
   // here after the run publishes, since the background proofs of its fixes still use its signal.
   const running = new Map<string, { controller: AbortController; version: number }>();
+  // The debounced syntax run waiting after an edit, per document.
+  const pendingChange = new Map<string, NodeJS.Timeout>();
   const log = (level: 'info' | 'warn' | 'error', message: string): void => {
     const line = `[${level}] ${message}`;
     if (level === 'error') connection.console.error(line);
@@ -154,17 +159,28 @@ export function startServer(connection: Connection = createConnection(ProposedFe
     }
   }
 
-  async function validate(doc: TextDocument): Promise<void> {
+  /**
+   * `save` (also open and re-checks): parse, plan what the plan cache does not hold, run every rule.
+   * `change`: parse and run the rules without sending anything; unchanged statements keep their last plans.
+   */
+  async function validate(doc: TextDocument, mode: 'save' | 'change' = 'save'): Promise<void> {
     if (!service.handles(doc.languageId)) return;
+    const timer = pendingChange.get(doc.uri);
+    if (timer) {
+      clearTimeout(timer);
+      pendingChange.delete(doc.uri);
+    }
     running.get(doc.uri)?.controller.abort();
     const controller = new AbortController();
     running.set(doc.uri, { controller, version: doc.version });
     const started = Date.now();
     try {
       const settings = await settingsFor(doc.uri);
-      const planner = await plannerFor(settings, doc.uri);
+      const planner = mode === 'save' ? await plannerFor(settings, doc.uri) : undefined;
       const parsed = await service.parse(doc, settings);
-      const analysis = await service.doValidation(parsed, planner, settings, controller.signal, analyses.get(doc.uri));
+      const analysis = await service.doValidation(parsed, planner, settings, controller.signal, analyses.get(doc.uri), {
+        carryPlans: mode === 'change',
+      });
       // Drop results for a document that moved on (or closed) while we were planning.
       const current = documents.get(doc.uri);
       if (controller.signal.aborted || !current || current.version !== parsed.version) {
@@ -174,7 +190,11 @@ export function startServer(connection: Connection = createConnection(ProposedFe
       analyses.set(doc.uri, analysis);
       await publish(doc.uri, analysis.diagnostics, parsed.version);
       const planned = analysis.results.filter((r) => r.explain?.kind === 'plan').length;
-      log('info', `${doc.uri}: ${parsed.statements.length} statements, ${planned} planned, ${analysis.diagnostics.length} diagnostics in ${Date.now() - started} ms`);
+      const explained = planner ? `, ${service.lastPlanStats.planned} explained, ${service.lastPlanStats.cached} from the plan cache` : ', on change';
+      log(
+        'info',
+        `${doc.uri}: ${parsed.statements.length} statements, ${planned} planned${explained}, ${analysis.diagnostics.length} diagnostics in ${Date.now() - started} ms`,
+      );
       if (planner && analysis.findings.size > 0) void service.proveFixes(analysis, planner, settings, controller.signal);
     } catch (e) {
       log('error', `Analysis of ${doc.uri} failed: ${e instanceof Error ? e.message : String(e)}`);
@@ -185,11 +205,25 @@ export function startServer(connection: Connection = createConnection(ProposedFe
   documents.onDidSave((e) => void validate(e.document));
   // An edit makes any running analysis of an older version pointless (its result would be dropped): cancel
   // its EXPLAINs on the server now rather than let them run to the end.
+  // Then, after a pause in typing, a run without the database shows syntax errors at once.
   documents.onDidChangeContent((e) => {
-    const run = running.get(e.document.uri);
+    const uri = e.document.uri;
+    const run = running.get(uri);
     if (run && run.version < e.document.version) run.controller.abort();
+    // Opening fires this too, after the open's own run has started for the same version.
+    if (run && run.version >= e.document.version) return;
+    clearTimeout(pendingChange.get(uri));
+    const timer = setTimeout(() => {
+      pendingChange.delete(uri);
+      const doc = documents.get(uri);
+      const latest = running.get(uri);
+      if (doc && !(latest && latest.version >= doc.version)) void validate(doc, 'change');
+    }, CHANGE_DEBOUNCE_MS);
+    pendingChange.set(uri, timer);
   });
   documents.onDidClose((e) => {
+    clearTimeout(pendingChange.get(e.document.uri));
+    pendingChange.delete(e.document.uri);
     running.get(e.document.uri)?.controller.abort();
     running.delete(e.document.uri);
     analyses.delete(e.document.uri);
@@ -298,6 +332,8 @@ export function startServer(connection: Connection = createConnection(ProposedFe
   });
 
   connection.onShutdown(async () => {
+    for (const t of pendingChange.values()) clearTimeout(t);
+    pendingChange.clear();
     for (const r of running.values()) r.controller.abort();
     await databases.dispose();
   });
