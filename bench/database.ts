@@ -104,6 +104,28 @@ export class Floor {
     return { totalMs: performance.now() - started, perStatementMs: per };
   }
 
+  /**
+   * Waits until no other session on the bench database is busy: after publishing, the server proves its index
+   * fixes in the background (what-ifs, some building a real index in a rolled-back transaction, holding a
+   * SHARE lock that makes an EXPLAIN of a write on that table wait). Measured from a quiet database, the
+   * floor and the server are compared on planning alone. Returns how long it waited; gives up after `capMs`.
+   */
+  async quiet(capMs: number): Promise<{ ms: number; capped: boolean }> {
+    const started = performance.now();
+    let idleReadings = 0;
+    while (performance.now() - started < capMs) {
+      const busy = await this.client.query<{ n: string }>(
+        `SELECT count(*) AS n FROM pg_stat_activity
+          WHERE datname = current_database() AND pid <> pg_backend_pid() AND backend_type = 'client backend' AND state <> 'idle'`,
+      );
+      idleReadings = busy.rows[0]!.n === '0' ? idleReadings + 1 : 0;
+      // Two idle readings in a row: one could fall between two what-ifs of the same proof run.
+      if (idleReadings >= 2) return { ms: performance.now() - started, capped: false };
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    return { ms: performance.now() - started, capped: true };
+  }
+
   end(): Promise<void> {
     return this.client.end();
   }

@@ -20,6 +20,7 @@ const SIZES = quick
   ? { s1: 20, s1Reps: 2, s2: 50, s2Edits: 2, s3: [20, 200], s3Reps: 1, s3DbReps: 1, s4Lines: 200, s4Strings: 60, s4Reps: 1, hovers: 50, s7: [10, 100], s7Reps: 2 }
   : { s1: 200, s1Reps: 7, s2: 1_000, s2Edits: 15, s3: [50, 5_000], s3Reps: 5, s3DbReps: 3, s4Lines: 5_000, s4Strings: 1_500, s4Reps: 3, hovers: 500, s7: [10, 100, 1_000, 10_000], s7Reps: 5 };
 const TIMEOUT_MS = quick ? 60_000 : 600_000;
+const QUIET_CAP_MS = quick ? 5_000 : 60_000;
 // The test suites' PGlite storage (test/embedded/support.ts), whose empty cluster a quick run can copy.
 const TEST_STORAGE = process.env.SQL_INSIGHT_TEST_STORAGE || path.join(os.tmpdir(), 'sql-insight-test-storage');
 
@@ -131,14 +132,24 @@ async function main(): Promise<void> {
       const us: number[] = [];
       const floorMs: number[] = [];
       const floorEach: number[] = [];
+      const proofs: number[] = [];
+      let capped = 0;
+      const quiet = async (): Promise<number> => {
+        const q = await fl.quiet(QUIET_CAP_MS);
+        if (q.capped) capped++;
+        return q.ms;
+      };
+      await quiet();
       for (let rep = 0; rep < SIZES.s1Reps; rep++) {
         const stmts = statements(specs, SIZES.s1, 1000 + rep);
         s1Text = sqlFile(stmts);
         // Alternate who goes first, so that neither always finds PostgreSQL's caches warmed by the other.
         const ours = async (): Promise<void> => {
           us.push(expectAllPlanned(await srv.save(s1Doc, s1Text), stmts.length, 'scenario 1').ms);
+          proofs.push(await quiet());
         };
         const theirs = async (): Promise<void> => {
+          await quiet();
           const f = await fl.explainAll(stmts);
           floorMs.push(f.totalMs);
           floorEach.push(...f.perStatementMs);
@@ -154,6 +165,9 @@ async function main(): Promise<void> {
       row('1', `floor: ${SIZES.s1} EXPLAINs one after another (pg)`, 'ms', floorMs);
       row('1', 'floor: one EXPLAIN', 'ms', floorEach);
       row('1', `us: save → final publishDiagnostics, ${SIZES.s1} statements`, 'ms', us);
+      row('1', 'us: then background fix proofs until the database is idle', 'ms', proofs, {
+        ...(capped ? { note: `${capped} wait(s) gave up after ${QUIET_CAP_MS / 1000} s` } : {}),
+      });
       const ratio = summarize(us).median / summarize(floorMs).median;
       row('1', 'ratio us/floor (medians)', '×', [ratio], { target: '≤ 1.5×', judge: () => ratio <= 1.5 });
     });
@@ -253,21 +267,25 @@ async function main(): Promise<void> {
       const us = ours.get(n)!;
       for (const peer of peers) {
         const them = peerResults.get(peer.name)!.get(n)!;
-        const ratio = us.cold.median / them.ms.median;
         const memRatio = us.peakMb.median / them.peakMb.median;
         const pls = peer.name === 'postgres-language-server';
-        row('3', `ratio us/${peer.name}, ${n} statements: time (spawn → diagnostics)`, '×', [ratio], {
-          target: pls ? '≤ 0.2× (5× faster)' : '< 1×',
-          judge: () => (pls ? ratio <= 0.2 : ratio < 1),
-          note: `server running: ${fmt(us.warm.median / them.ms.median)}×`,
-        });
+        // The peers are CLIs that start, check and exit; we are a server that an editor starts once. Both
+        // comparisons are shown: process start included (like for like), and the server already running.
+        for (const [how, mine] of [['spawn → diagnostics', us.cold], ['server running', us.warm]] as const) {
+          const ratio = mine.median / them.ms.median;
+          row('3', `ratio us/${peer.name}, ${n} statements: time, ${how}`, '×', [ratio], {
+            target: pls ? '≤ 0.2× (5× faster)' : '< 1×',
+            judge: () => (pls ? ratio <= 0.2 : ratio < 1),
+          });
+        }
         row('3', `ratio us/${peer.name}, ${n} statements: peak RSS`, '×', [memRatio], pls ? { target: '< 1× (less memory)', judge: () => memRatio < 1 } : {});
       }
     }
   });
 
-  if (server) {
+  if (server && floor) {
     const srv = server;
+    const fl = floor;
     await scenario('3', `${large} statements with the database`, async () => {
       const open: number[] = [];
       const edit: number[] = [];
@@ -275,6 +293,7 @@ async function main(): Promise<void> {
         // The first is the peers' file itself; the others are new statements of the same mix, so no cache helps.
         const doc = uri(`s3db-${rep}.sql`);
         let text = rep === 0 ? s3Files.get(large)!.text : sqlFile(statements(specs, large, 3000 + rep));
+        await fl.quiet(QUIET_CAP_MS);
         open.push(expectAllPlanned(await srv.open(doc, text), large, 'scenario 3 open').ms);
         if (rep === 0) {
           for (let e = 0; e < Math.max(SIZES.s3DbReps, quick ? 1 : 5); e++) {
@@ -307,6 +326,7 @@ async function main(): Promise<void> {
       let last: Analysed | undefined;
       for (let rep = 0; rep < SIZES.s4Reps; rep++) {
         const doc = uri(`s4-${rep}.ts`);
+        await fl.quiet(QUIET_CAP_MS);
         last = await srv.open(doc, rep === 0 ? text : tsFile(specs, SIZES.s4Lines, SIZES.s4Strings, 4000 + rep), 'typescript');
         if (last.statements !== SIZES.s4Strings) throw new Error(`the server saw ${last.statements} SQL strings, expected ${SIZES.s4Strings}`);
         open.push(last.ms);
@@ -348,6 +368,7 @@ async function main(): Promise<void> {
     const url = db.url;
     await scenario('7', 'scale curve', async () => {
       const srv = await BenchServer.start({ databaseUrl: url, timeoutMs: TIMEOUT_MS });
+      const monitor = await Floor.connect(url);
       try {
         const warm = warmUp(specs);
         expectAllPlanned(await srv.open(uri('s7-warmup.sql'), sqlFile(warm)), warm.length, 'warm-up');
@@ -357,6 +378,7 @@ async function main(): Promise<void> {
           const reps = n >= 10_000 ? Math.min(3, SIZES.s7Reps) : SIZES.s7Reps;
           for (let rep = 0; rep < reps; rep++) {
             const doc = uri(`s7-${n}-${rep}.sql`);
+            await monitor.quiet(QUIET_CAP_MS);
             ms.push(expectAllPlanned(await srv.open(doc, sqlFile(statements(specs, n, 7000 + n + rep))), n, `scale ${n}`).ms);
             await srv.close(doc);
           }
@@ -374,6 +396,7 @@ async function main(): Promise<void> {
           });
         }
       } finally {
+        await monitor.end();
         await srv.stop();
       }
     });
