@@ -1,12 +1,11 @@
 // The built language server as an editor drives it (test/helpers/lspClient.ts), with the one thing a benchmark
 // adds: knowing when a run's diagnostics are final.
 //
-// The server publishes once per analysis run and then logs `<uri>: N statements, M planned, K diagnostics in
-// T ms`. There is no explicit "analysis finished" notification, so that log line is the signal: the result is
-// the last publication for the document at (or after) the version we sent, seen before the line. With a
-// database we also require M > 0, so that a quick syntax-only pass (publishing first, at the same version)
-// is never taken for the planned one.
+// The server follows the diagnostics of every analysis run with `sqlInsight/analysisDone` (phase `save` or
+// `change`); the result is the last publication for the document at the version we sent, seen before the
+// `save` notification of that version. A quick pass while typing (phase `change`) is never taken for it.
 import { readFileSync } from 'node:fs';
+import type { AnalysisDoneParams } from '../common/protocol';
 import { envWithoutDatabase, LspClient } from '../test/helpers/lspClient';
 
 /** Limits high enough that every generated statement is planned (the defaults stop at 1,000 and 1 MB). */
@@ -52,10 +51,6 @@ export class BenchServer {
       ...(options.workspaceFolder ? { workspaceFolders: [options.workspaceFolder] } : {}),
     });
     return new BenchServer(client, options, performance.now() - started);
-  }
-
-  get planning(): boolean {
-    return this.options.databaseUrl !== undefined;
   }
 
   async open(uri: string, text: string, languageId = 'sql'): Promise<Analysed> {
@@ -109,14 +104,11 @@ export class BenchServer {
   }
 
   private final(uri: string, version: number): Promise<{ at: number; diagnostics: number; statements: number; planned: number }> {
-    const line = new RegExp(`^\\[info\\] ${escapeRegExp(uri)}: (\\d+) statements, (\\d+) planned, (\\d+) diagnostics in \\d+ ms`);
     let found: { at: number; diagnostics: number; statements: number; planned: number } | undefined;
-    const done = this.client.waitFor<string>('log', (l) => {
-      const m = line.exec(l);
+    const done = this.client.waitFor<AnalysisDoneParams>('analysisDone', (d) => {
       const pub = this.lastPublished.get(uri);
-      if (!m || !pub || pub.version < version) return false;
-      if (this.planning && Number(m[2]) === 0) return false;
-      found = { at: pub.at, diagnostics: pub.diagnostics, statements: Number(m[1]), planned: Number(m[2]) };
+      if (d.uri !== uri || d.phase !== 'save' || d.version < version || !pub || pub.version < version) return false;
+      found = { at: pub.at, diagnostics: pub.diagnostics, statements: d.statements, planned: d.planned };
       return true;
     });
     let timer: NodeJS.Timeout | undefined;
@@ -137,8 +129,4 @@ export function processMemory(pid: number): { rssMb: number; peakMb: number } {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   const kb = (key: string): number => Number(new RegExp(`^${key}:\\s+(\\d+)`, 'm').exec(status)?.[1] ?? NaN);
   return { rssMb: kb('VmRSS') / 1024, peakMb: kb('VmHWM') / 1024 };
-}
-
-function escapeRegExp(s: string): string {
-  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }

@@ -193,6 +193,27 @@ export interface StatusParams {
   message: string;
 }
 
+/**
+ * Server → client, after the diagnostics of one analysis run are published: what the run did. Tools (the
+ * benchmark, tests) wait for it instead of guessing when diagnostics are final; the VS Code client ignores it.
+ */
+export const ANALYSIS_DONE_NOTIFICATION = 'sqlInsight/analysisDone';
+
+export interface AnalysisDoneParams {
+  uri: string;
+  version: number;
+  /** `save` (also open and re-checks) plans; `change` (while typing) does not touch the database. */
+  phase: 'save' | 'change';
+  statements: number;
+  /** Statements with a plan, new or from the plan cache. */
+  planned: number;
+  /** EXPLAINs sent in this run, and plans served from the cache. */
+  explained: number;
+  cached: number;
+  diagnostics: number;
+  ms: number;
+}
+
 /** What the client passes in `initialize`. */
 export interface InitializationOptions {
   /** A folder the server may keep the embedded engine's databases in (the extension's global storage). */

@@ -14,6 +14,7 @@ import {
 } from 'vscode-languageserver-protocol/node';
 
 import { newSealKey, seal, SEAL_KEY_ENV } from '../../common/seal';
+import { ANALYSIS_DONE_NOTIFICATION, type AnalysisDoneParams } from '../../common/protocol';
 
 export const SERVER_JS = path.resolve(__dirname, '../../../server/out/server.js');
 
@@ -96,6 +97,9 @@ export class LspClient {
     connection.onNotification('sqlInsight/status', (p: { state: string; message: string; database?: string }) => {
       client.statuses.push(p);
       client.events.emit('status', p);
+    });
+    connection.onNotification(ANALYSIS_DONE_NOTIFICATION, (p: AnalysisDoneParams) => {
+      client.events.emit('analysisDone', p);
     });
     connection.onNotification('window/logMessage', (p: { message: string }) => {
       client.logs.push(p.message);
@@ -234,7 +238,7 @@ export class LspClient {
     this.connection.dispose();
   }
 
-  waitFor<T>(event: 'diagnostics' | 'status' | 'log' | 'message', predicate: (v: T) => boolean): Promise<T> {
+  waitFor<T>(event: 'diagnostics' | 'status' | 'log' | 'message' | 'analysisDone', predicate: (v: T) => boolean): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       const onEvent = (v: T): void => {
         if (!predicate(v)) return;

@@ -1,6 +1,7 @@
 // Speed through the protocol: a re-save after one edit sends one EXPLAIN, and an edit without a save gets
 // its syntax errors (and keeps the plan findings of the statements it did not touch) without the database.
 import * as assert from 'node:assert/strict';
+import type { AnalysisDoneParams } from '../../common/protocol';
 import { LspClient } from '../helpers/lspClient';
 import { createShopDatabase, requireServer, type TestDatabase } from '../helpers/testDb';
 import { TcpProxy, viaPort } from '../db/support';
@@ -45,7 +46,13 @@ describe('language server: plan cache and change-time diagnostics', function () 
     assert.equal(opened.filter((d) => d.code === 'function-on-indexed-column').length, 200);
     assert.equal(proxy.takeSent().match(EXPLAIN)?.length, 600);
 
+    const done = client.waitFor<AnalysisDoneParams>('analysisDone', (d) => d.uri === uri && d.version === 2 && d.phase === 'save');
     const ds = await client.changeAndSave(uri, file(600, { at: 301, sql: 'SELECT * FROM orders WHERE id = 424242' }));
+    const summary = await done;
+    assert.deepEqual(
+      { statements: summary.statements, planned: summary.planned, explained: summary.explained, cached: summary.cached, diagnostics: summary.diagnostics },
+      { statements: 600, planned: 600, explained: 1, cached: 599, diagnostics: ds.length },
+    );
     const sent = proxy.takeSent();
     assert.equal(sent.match(EXPLAIN)?.length, 1, 'only the edited statement is planned');
     assert.ok(sent.includes('424242'));
@@ -63,11 +70,15 @@ describe('language server: plan cache and change-time diagnostics', function () 
 
     // A line inserted at the top: every statement moves down one line; the one being typed does not parse.
     const wait = client.nextDiagnostics(uri, 2);
+    const typedDone = client.waitFor<AnalysisDoneParams>('analysisDone', (d) => d.uri === uri && d.version === 2);
     await client.connection.sendNotification('textDocument/didChange', {
       textDocument: { uri, version: 2 },
       contentChanges: [{ text: `SELECT FROM WHERE;\n${text}` }],
     });
     const ds = (await wait).diagnostics;
+    const typed = await typedDone;
+    assert.equal(typed.phase, 'change');
+    assert.equal(typed.explained, 0);
     const syntax = ds.filter((d) => d.code === 'syntax-error');
     assert.equal(syntax.length, 1, JSON.stringify(ds));
     assert.equal(syntax[0].range.start.line, 0);

@@ -17,6 +17,7 @@ import * as path from 'node:path';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import {
+  ANALYSIS_DONE_NOTIFICATION,
   ANALYZE_COMMAND,
   ANALYZE_REQUEST,
   CONFIGURATION_SECTION,
@@ -25,6 +26,7 @@ import {
   PASSWORDS_NOTIFICATION,
   STATUS_NOTIFICATION,
   WORKSPACE_TRUSTED_NOTIFICATION,
+  type AnalysisDoneParams,
   type InitializationOptions,
   type AnalyzeParams,
   type AnalyzeResult,
@@ -190,11 +192,21 @@ export function startServer(connection: Connection = createConnection(ProposedFe
       analyses.set(doc.uri, analysis);
       await publish(doc.uri, analysis.diagnostics, parsed.version);
       const planned = analysis.results.filter((r) => r.explain?.kind === 'plan').length;
-      const explained = planner ? `, ${service.lastPlanStats.planned} explained, ${service.lastPlanStats.cached} from the plan cache` : ', on change';
-      log(
-        'info',
-        `${doc.uri}: ${parsed.statements.length} statements, ${planned} planned${explained}, ${analysis.diagnostics.length} diagnostics in ${Date.now() - started} ms`,
-      );
+      const stats = planner ? service.lastPlanStats : { planned: 0, cached: 0 };
+      const done: AnalysisDoneParams = {
+        uri: doc.uri,
+        version: parsed.version,
+        phase: mode,
+        statements: parsed.statements.length,
+        planned,
+        explained: stats.planned,
+        cached: stats.cached,
+        diagnostics: analysis.diagnostics.length,
+        ms: Date.now() - started,
+      };
+      void connection.sendNotification(ANALYSIS_DONE_NOTIFICATION, done);
+      const explained = planner ? `, ${stats.planned} explained, ${stats.cached} from the plan cache` : ', on change';
+      log('info', `${doc.uri}: ${done.statements} statements, ${planned} planned${explained}, ${done.diagnostics} diagnostics in ${done.ms} ms`);
       if (planner && analysis.findings.size > 0) void service.proveFixes(analysis, planner, settings, controller.signal);
     } catch (e) {
       log('error', `Analysis of ${doc.uri} failed: ${e instanceof Error ? e.message : String(e)}`);
