@@ -47,22 +47,27 @@ export function findPeers(install: boolean, log: (line: string) => void): { peer
   const peers: Peer[] = [];
   const skipped: string[] = [];
   const modules = path.join(BENCH_DIR, 'node_modules');
-  for (const spec of SPECS) {
-    const bin = path.join(modules, spec.bin);
-    if (!existsSync(bin) && install) {
-      if (process.platform !== 'linux' || process.arch !== 'x64') {
-        skipped.push(`${spec.name}: only its Linux x64 binary is set up here (this is ${process.platform}-${process.arch})`);
-        continue;
-      }
-      log(`Installing ${spec.packages.join(' ')} into .bench/ …`);
-      const r = spawnSync('npm', ['install', '--prefix', BENCH_DIR, '--no-save', '--no-audit', '--no-fund', ...spec.packages], {
+  const missing = SPECS.filter((spec) => !existsSync(path.join(modules, spec.bin)));
+  let installFailure: string | undefined;
+  if (missing.length > 0 && install) {
+    if (process.platform !== 'linux' || process.arch !== 'x64') {
+      installFailure = `only the Linux x64 binaries are set up here (this is ${process.platform}-${process.arch})`;
+    } else {
+      // All in one npm install: a later `--no-save` install into the same prefix prunes what an earlier one added.
+      const packages = SPECS.flatMap((spec) => spec.packages);
+      log(`Installing ${packages.join(' ')} into .bench/ …`);
+      const r = spawnSync('npm', ['install', '--prefix', BENCH_DIR, '--no-save', '--no-audit', '--no-fund', ...packages], {
         encoding: 'utf8',
         timeout: 300_000,
       });
-      if (r.status !== 0) {
-        skipped.push(`${spec.name}: npm install failed (${(r.stderr || r.error?.message || '').trim().split('\n').slice(-1)[0]})`);
-        continue;
-      }
+      if (r.status !== 0) installFailure = `npm install failed (${(r.stderr || r.error?.message || '').trim().split('\n').slice(-1)[0]})`;
+    }
+  }
+  for (const spec of SPECS) {
+    const bin = path.join(modules, spec.bin);
+    if (!existsSync(bin) && installFailure) {
+      skipped.push(`${spec.name}: ${installFailure}`);
+      continue;
     }
     if (!existsSync(bin)) {
       skipped.push(`${spec.name}: not in .bench/ (${install ? 'the package has no Linux x64 binary' : '--quick never installs peers; a full run does'})`);
@@ -121,6 +126,8 @@ export function runPeer(peer: Peer, file: string): Promise<PeerRun> {
       if (poll) clearInterval(poll);
       try {
         if (signal) throw new Error(`${peer.name} was killed by ${signal}`);
+        // GNU time's own codes when the binary is missing or cannot run: a timing of nothing.
+        if (code === 126 || code === 127) throw new Error(`${peer.name} did not run (exit ${code}): ${peer.bin}`);
         const peakMb = gnuTime ? Number(readFileSync(rssFile, 'utf8').trim().split('\n').pop()) / 1024 : polled;
         resolve({ ms, peakMb, exitCode: code, outputLines: lines });
       } catch (e) {
