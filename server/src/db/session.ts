@@ -43,6 +43,9 @@ export function isConnectionSqlState(code: string | undefined): boolean {
   return code.startsWith('08') || code === '57P01' || code === '57P02' || code === '57P03' || code === '53300';
 }
 
+/** How long an aborted call's running statement may still finish by itself before it is cancelled. */
+export const CANCEL_DELAY_MS = 50;
+
 export function timeoutSetting(value: unknown, fallback: number): number {
   return typeof value === 'number' && Number.isFinite(value) && value >= 1 ? Math.floor(value) : fallback;
 }
@@ -82,12 +85,14 @@ export class Session {
     return new Promise<QueryResult<R>>((resolve, reject) => {
       let settled = false;
       let grace: NodeJS.Timeout | undefined;
+      let delay: NodeJS.Timeout | undefined;
       const settle = (f: () => void): void => {
         if (settled) return;
         settled = true;
         this.active = false;
         clearTimeout(timer);
         clearTimeout(grace);
+        clearTimeout(delay);
         this.signal.removeEventListener('abort', onAbort);
         f();
       };
@@ -101,14 +106,20 @@ export class Session {
         });
       }, this.limitMs);
       const onAbort = (): void => {
-        void this.cancel();
-        // Normally the cancelled statement fails at once with 57014; if not, give up on the connection.
-        grace = setTimeout(() => {
-          settle(() => {
-            this.broken = true;
-            reject(new CancelledError());
-          });
-        }, this.abortGraceMs);
+        // A statement that ends by itself within CANCEL_DELAY_MS is let finish: a cancel request sent to it
+        // would most likely arrive after it ended, and the connection would then have to be destroyed
+        // (see release) — and the next save would pay for a new one (~30 ms connect + ~30 ms of a cold
+        // backend's catalog caches). Longer statements are cancelled server-side as before.
+        delay = setTimeout(() => {
+          void this.cancel();
+          // Normally the cancelled statement fails at once with 57014; if not, give up on the connection.
+          grace = setTimeout(() => {
+            settle(() => {
+              this.broken = true;
+              reject(new CancelledError());
+            });
+          }, this.abortGraceMs);
+        }, CANCEL_DELAY_MS);
       };
       if (!opts.cleanup) this.signal.addEventListener('abort', onAbort, { once: true });
 
