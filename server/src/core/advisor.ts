@@ -6,7 +6,7 @@ import { columnRefOf, columnRefsIn, resolveColumn, type QueryBlock, type TableRe
 import { indexFix, type IndexSpec } from './indexFix';
 import type { AstNode } from './parse';
 import type { ColumnInfo, IndexInfo, QualifiedName, RelationInfo } from './ports';
-import { blockPredicates, columnChecker, comparisonsIn, othersIndependentOf, plainColumn } from './predicates';
+import { blockComparisons, columnChecker, othersIndependentOf, plainColumn } from './predicates';
 import type { IndexFix, RuleContext } from './rules/types';
 import { quoteIdent } from './sqlText';
 
@@ -138,18 +138,16 @@ export function tablePredicates(table: TableRef, ctx: RuleContext): TablePredica
   const block = table.block;
   const out: TablePredicates = { eq: [], range: [], rare: [] };
   const info = ctx.relation(table);
-  for (const pred of blockPredicates(block)) {
-    for (const cmp of comparisonsIn(pred)) {
-      if (cmp.kind === 'like') continue;
-      const ref = plainColumn(cmp.subject);
-      if (!ref || resolveColumn(ref, block, columnChecker(ctx.relation)) !== table) continue;
-      if (!othersIndependentOf(cmp.others, table, block, ctx.relation)) continue;
-      const list = cmp.kind === 'eq' ? out.eq : out.range;
-      if (!list.includes(ref.column)) list.push(ref.column);
-      if (cmp.kind === 'eq' && cmp.others.length === 1 && cmp.node.A_Expr?.kind === 'AEXPR_OP' && info) {
-        const rare = rareConstant(info, ref.column, cmp.others[0]);
-        if (rare && !out.rare.some((r) => r.column === rare.column)) out.rare.push({ ...rare, node: cmp.node });
-      }
+  for (const cmp of blockComparisons(block)) {
+    if (cmp.kind === 'like') continue;
+    const ref = plainColumn(cmp.subject);
+    if (!ref || resolveColumn(ref, block, columnChecker(ctx.relation)) !== table) continue;
+    if (!othersIndependentOf(cmp.others, table, block, ctx.relation)) continue;
+    const list = cmp.kind === 'eq' ? out.eq : out.range;
+    if (!list.includes(ref.column)) list.push(ref.column);
+    if (cmp.kind === 'eq' && cmp.others.length === 1 && cmp.node.A_Expr?.kind === 'AEXPR_OP' && info) {
+      const rare = rareConstant(info, ref.column, cmp.others[0]);
+      if (rare && !out.rare.some((r) => r.column === rare.column)) out.rare.push({ ...rare, node: cmp.node });
     }
   }
   return out;

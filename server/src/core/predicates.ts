@@ -52,6 +52,11 @@ export function blockPredicates(block: QueryBlock): AstNode[] {
   return [...conjuncts(block.where), ...block.joinQuals.flatMap(conjuncts)];
 }
 
+/** The comparisons among a block's predicates (WHERE and JOIN … ON conjuncts). */
+export function blockComparisons(block: QueryBlock): Comparison[] {
+  return blockPredicates(block).flatMap(comparisonsIn);
+}
+
 /** A column of `table` is compared only against values or other tables (not against itself). */
 export function othersIndependentOf(
   others: AstNode[],

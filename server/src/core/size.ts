@@ -22,7 +22,7 @@ export function tableSize(info: RelationInfo | undefined, settings: SqlInsightSe
   return fallbackRows === undefined ? undefined : { rows: fallbackRows, configured: false };
 }
 
-export function isLarge(size: TableSize | undefined, settings: SqlInsightSettings): boolean {
+export function isLarge(size: TableSize | undefined, settings: SqlInsightSettings): size is TableSize {
   return size !== undefined && size.rows >= settings.seqScanMinRows;
 }
 

@@ -4,7 +4,7 @@ import { nodeSpan } from '../ast';
 import { indexElement, indexFix, unqualifiedSource } from '../indexFix';
 import { scanNodesFor } from '../scans';
 import { isIndexScan } from '../plan';
-import { blockPredicates, columnChecker, comparisonsIn, othersIndependentOf, wrappedColumn } from '../predicates';
+import { blockComparisons, columnChecker, othersIndependentOf, wrappedColumn } from '../predicates';
 import { resolveColumn } from '../ast';
 import { formatNumber } from '../sqlText';
 import { specBase } from '../advisor';
@@ -22,54 +22,52 @@ export const functionOnIndexedColumn: PlanRule = {
     const findings: Finding[] = [];
     const seen = new Set<string>();
     for (const block of stmt.blocks) {
-      for (const pred of blockPredicates(block)) {
-        for (const cmp of comparisonsIn(pred)) {
-          const ref = wrappedColumn(cmp.subject);
-          if (!ref) continue;
-          const table = resolveColumn(ref, block, columnChecker(ctx.relation));
-          if (!table) continue;
-          const info = ctx.relation(table);
-          if (!info) continue;
-          if (!othersIndependentOf(cmp.others, table, block, ctx.relation)) continue;
-          const index = info.indexes.find((i) => i.keyColumns[0] === ref.column && i.predicate === null);
-          if (!index) continue;
-          const scans = scanNodesFor(ctx.plan, table, ctx.relation);
-          if (scans.length === 0) continue;
-          const servedByIndex = scans.some(
-            (n) => isIndexScan(n) || (n['Node Type'] === 'Bitmap Heap Scan' && mentions(n['Recheck Cond'], ref.column)),
-          );
-          if (servedByIndex) continue;
-          const span = nodeSpan(cmp.subject, stmt.tokens, conv);
-          if (!span) continue;
-          const key = `${span.start}:${span.end}`;
-          if (seen.has(key)) continue;
-          seen.add(key);
-          const written = stmt.text.slice(span.start, span.end);
-          const expr = unqualifiedSource(stmt.text, span, [ref], stmt.tokens, conv);
-          const scan = scans[0];
-          const column = info.columns.find((c) => c.name === ref.column);
-          findings.push({
-            ruleId: this.id,
-            message:
-              `\`${written}\` wraps the indexed column ${table.relname}.${ref.column}, so the index ` +
-              `${index.name} cannot be used for this predicate: ${scan['Node Type']} on ${table.relname} ` +
-              `(cost ${formatNumber(scan['Total Cost'])}). An expression index on (${expr}) would serve it` +
-              (column && isTimestampTz(column.type) && DATE_WRAPPERS.test(written) && !/\bat\s+time\s+zone\b/i.test(written)
-                ? `, but ${column.type} → date depends on the time zone and cannot be indexed: rewrite the predicate ` +
-                  `as a range on the bare column (\`${ref.column} >= … AND ${ref.column} < …\`).`
-                : '.'),
-            span,
-            table,
-            fixes: [
-              indexFix({
-                ...specBase(table, info),
-                elements: [indexElement(expr, Boolean(cmp.subject.FuncCall))],
-                nameParts: expressionWords(expr),
-                expression: true,
-              }),
-            ],
-          });
-        }
+      for (const cmp of blockComparisons(block)) {
+        const ref = wrappedColumn(cmp.subject);
+        if (!ref) continue;
+        const table = resolveColumn(ref, block, columnChecker(ctx.relation));
+        if (!table) continue;
+        const info = ctx.relation(table);
+        if (!info) continue;
+        if (!othersIndependentOf(cmp.others, table, block, ctx.relation)) continue;
+        const index = info.indexes.find((i) => i.keyColumns[0] === ref.column && i.predicate === null);
+        if (!index) continue;
+        const scans = scanNodesFor(ctx.plan, table, ctx.relation);
+        if (scans.length === 0) continue;
+        const servedByIndex = scans.some(
+          (n) => isIndexScan(n) || (n['Node Type'] === 'Bitmap Heap Scan' && mentions(n['Recheck Cond'], ref.column)),
+        );
+        if (servedByIndex) continue;
+        const span = nodeSpan(cmp.subject, stmt.tokens, conv);
+        if (!span) continue;
+        const key = `${span.start}:${span.end}`;
+        if (seen.has(key)) continue;
+        seen.add(key);
+        const written = stmt.text.slice(span.start, span.end);
+        const expr = unqualifiedSource(stmt.text, span, [ref], stmt.tokens, conv);
+        const scan = scans[0];
+        const column = info.columns.find((c) => c.name === ref.column);
+        findings.push({
+          ruleId: this.id,
+          message:
+            `\`${written}\` wraps the indexed column ${table.relname}.${ref.column}, so the index ` +
+            `${index.name} cannot be used for this predicate: ${scan['Node Type']} on ${table.relname} ` +
+            `(cost ${formatNumber(scan['Total Cost'])}). An expression index on (${expr}) would serve it` +
+            (column && isTimestampTz(column.type) && DATE_WRAPPERS.test(written) && !/\bat\s+time\s+zone\b/i.test(written)
+              ? `, but ${column.type} → date depends on the time zone and cannot be indexed: rewrite the predicate ` +
+                `as a range on the bare column (\`${ref.column} >= … AND ${ref.column} < …\`).`
+              : '.'),
+          span,
+          table,
+          fixes: [
+            indexFix({
+              ...specBase(table, info),
+              elements: [indexElement(expr, Boolean(cmp.subject.FuncCall))],
+              nameParts: expressionWords(expr),
+              expression: true,
+            }),
+          ],
+        });
       }
     }
     return findings;

@@ -2,7 +2,7 @@
 // compare them (`(id)::numeric = 42.5`, `(ref_code)::text = $1`), and the index on the column no longer applies.
 import { nodeSpan, resolveColumn } from '../ast';
 import { isIndexScan } from '../plan';
-import { blockPredicates, columnChecker, comparisonsIn, othersIndependentOf, plainColumn } from '../predicates';
+import { blockComparisons, columnChecker, othersIndependentOf, plainColumn } from '../predicates';
 import { scanNodesFor } from '../scans';
 import { describeSize, isLarge } from '../size';
 import { formatNumber } from '../sqlText';
@@ -20,39 +20,37 @@ export const implicitCastDefeatsIndex: PlanRule = {
     const findings: Finding[] = [];
     const seen = new Set<unknown>();
     for (const block of stmt.blocks) {
-      for (const pred of blockPredicates(block)) {
-        for (const cmp of comparisonsIn(pred)) {
-          if (cmp.kind === 'like' || seen.has(cmp.node)) continue;
-          const ref = plainColumn(cmp.subject);
-          if (!ref) continue;
-          const table = resolveColumn(ref, block, columnChecker(ctx.relation));
-          const info = table && ctx.relation(table);
-          if (!table || !info || !othersIndependentOf(cmp.others, table, block, ctx.relation)) continue;
-          const column = info.columns.find((c) => c.name === ref.column);
-          const index = info.indexes.find((i) => i.keyColumns[0] === ref.column && i.predicate === null && i.method === 'btree');
-          if (!column || !index) continue;
-          const size = ctx.size(table);
-          if (!isLarge(size, ctx.settings) || !size) continue;
-          const scans = scanNodesFor(ctx.plan, table, ctx.relation);
-          if (scans.length === 0 || scans.some((n) => isIndexScan(n) && conditionMentions(n, ref.column))) continue;
-          const cast = scans.map((n) => castOf(n, ref.column)).find((c) => c !== undefined);
-          if (!cast || harmless(column.type, cast)) continue;
-          const span = nodeSpan(cmp.node, stmt.tokens, conv);
-          if (!span) continue;
-          seen.add(cmp.node);
-          const scan = scans[0];
-          findings.push({
-            ruleId: this.id,
-            message:
-              `\`${stmt.text.slice(span.start, span.end)}\` compares ${table.relname}.${ref.column} (${column.type}) with a ` +
-              `${cast} value, so PostgreSQL casts the column — (${ref.column})::${cast} — and the index ${index.name} ` +
-              `cannot be used: ${scan['Node Type']} on ${table.relname} reads ${describeSize(size, formatNumber)} ` +
-              `(cost ${formatNumber(scan['Total Cost'])}). Compare with a ${column.type} value instead ` +
-              `(a literal of that type, or a parameter cast to it: \`$1::${column.type}\`).`,
-            span,
-            table,
-          });
-        }
+      for (const cmp of blockComparisons(block)) {
+        if (cmp.kind === 'like' || seen.has(cmp.node)) continue;
+        const ref = plainColumn(cmp.subject);
+        if (!ref) continue;
+        const table = resolveColumn(ref, block, columnChecker(ctx.relation));
+        const info = table && ctx.relation(table);
+        if (!table || !info || !othersIndependentOf(cmp.others, table, block, ctx.relation)) continue;
+        const column = info.columns.find((c) => c.name === ref.column);
+        const index = info.indexes.find((i) => i.keyColumns[0] === ref.column && i.predicate === null && i.method === 'btree');
+        if (!column || !index) continue;
+        const size = ctx.size(table);
+        if (!isLarge(size, ctx.settings)) continue;
+        const scans = scanNodesFor(ctx.plan, table, ctx.relation);
+        if (scans.length === 0 || scans.some((n) => isIndexScan(n) && conditionMentions(n, ref.column))) continue;
+        const cast = scans.map((n) => castOf(n, ref.column)).find((c) => c !== undefined);
+        if (!cast || harmless(column.type, cast)) continue;
+        const span = nodeSpan(cmp.node, stmt.tokens, conv);
+        if (!span) continue;
+        seen.add(cmp.node);
+        const scan = scans[0];
+        findings.push({
+          ruleId: this.id,
+          message:
+            `\`${stmt.text.slice(span.start, span.end)}\` compares ${table.relname}.${ref.column} (${column.type}) with a ` +
+            `${cast} value, so PostgreSQL casts the column — (${ref.column})::${cast} — and the index ${index.name} ` +
+            `cannot be used: ${scan['Node Type']} on ${table.relname} reads ${describeSize(size, formatNumber)} ` +
+            `(cost ${formatNumber(scan['Total Cost'])}). Compare with a ${column.type} value instead ` +
+            `(a literal of that type, or a parameter cast to it: \`$1::${column.type}\`).`,
+          span,
+          table,
+        });
       }
     }
     return findings;

@@ -6,7 +6,7 @@ import { adviseIndexes, constantValue } from '../advisor';
 import type { AstNode } from '../parse';
 import { planNodes, type PlanNode } from '../plan';
 import type { ColumnInfo, RelationInfo } from '../ports';
-import { blockPredicates, columnChecker, comparisonsIn, othersIndependentOf, plainColumn } from '../predicates';
+import { blockComparisons, columnChecker, othersIndependentOf, plainColumn } from '../predicates';
 import { tableOfNode } from '../scans';
 import { nodeFactor } from '../size';
 import { formatNumber } from '../sqlText';
@@ -97,17 +97,15 @@ function filterEquality(table: TableRef, scan: PlanNode, ctx: RuleContext): { co
   if (!stmt.parse.ok) return undefined;
   const block = table.block;
   const cond = `${scan['Index Cond'] ?? ''} ${scan['Recheck Cond'] ?? ''} ${planNodes(scan).map((n) => n['Index Cond'] ?? '').join(' ')}`;
-  for (const pred of blockPredicates(block)) {
-    for (const cmp of comparisonsIn(pred)) {
-      if (cmp.kind !== 'eq' || cmp.others.length !== 1) continue;
-      const ref = plainColumn(cmp.subject);
-      if (!ref || resolveColumn(ref, block, columnChecker(ctx.relation)) !== table) continue;
-      if (!othersIndependentOf(cmp.others, table, block, ctx.relation)) continue;
-      const word = new RegExp(`\\b${ref.column.replace(/[^A-Za-z0-9_]/g, '')}\\b`);
-      if (!word.test(String(scan.Filter)) || word.test(cond)) continue;
-      const span = nodeSpan(cmp.node, stmt.tokens, stmt.parse.conv);
-      if (span) return { column: ref.column, value: cmp.others[0], span };
-    }
+  for (const cmp of blockComparisons(block)) {
+    if (cmp.kind !== 'eq' || cmp.others.length !== 1) continue;
+    const ref = plainColumn(cmp.subject);
+    if (!ref || resolveColumn(ref, block, columnChecker(ctx.relation)) !== table) continue;
+    if (!othersIndependentOf(cmp.others, table, block, ctx.relation)) continue;
+    const word = new RegExp(`\\b${ref.column.replace(/[^A-Za-z0-9_]/g, '')}\\b`);
+    if (!word.test(String(scan.Filter)) || word.test(cond)) continue;
+    const span = nodeSpan(cmp.node, stmt.tokens, stmt.parse.conv);
+    if (span) return { column: ref.column, value: cmp.others[0], span };
   }
   return undefined;
 }

@@ -3,7 +3,7 @@
 import { columnRefsIn, nodeSpan, resolveColumn, type TableRef } from '../ast';
 import { adviseIndexes } from '../advisor';
 import { walkPlan, type PlanNode } from '../plan';
-import { blockPredicates, columnChecker, comparisonsIn, plainColumn } from '../predicates';
+import { blockComparisons, columnChecker, plainColumn } from '../predicates';
 import { tableOfNode } from '../scans';
 import { describeSize, isLarge, nodeFactor } from '../size';
 import { formatNumber } from '../sqlText';
@@ -33,7 +33,7 @@ export const joinWithoutIndex: PlanRule = {
         const info = table && ctx.relation(table);
         if (!table || !info || done.has(table)) continue;
         const size = ctx.size(table);
-        if (!size || !isLarge(size, settings)) continue;
+        if (!isLarge(size, settings)) continue;
         const other = (join.Plans ?? [])[1 - i];
         const otherRows = other['Plan Rows'] * nodeFactor(other, ctx.relationByName, settings);
         if (otherRows * SMALLER_BY > size.rows) continue;
@@ -76,16 +76,14 @@ function joinKey(table: TableRef, ctx: RuleContext): { column: string; span: { s
   if (!stmt.parse.ok) return undefined;
   const block = table.block;
   const has = columnChecker(ctx.relation);
-  for (const pred of blockPredicates(block)) {
-    for (const cmp of comparisonsIn(pred)) {
-      if (cmp.kind !== 'eq') continue;
-      const ref = plainColumn(cmp.subject);
-      if (!ref || resolveColumn(ref, block, has) !== table) continue;
-      const refs = cmp.others.flatMap(columnRefsIn);
-      if (refs.length === 0 || refs.some((r) => resolveColumn(r, block, has) === table)) continue;
-      const span = nodeSpan(cmp.subject, stmt.tokens, stmt.parse.conv);
-      if (span) return { column: ref.column, span };
-    }
+  for (const cmp of blockComparisons(block)) {
+    if (cmp.kind !== 'eq') continue;
+    const ref = plainColumn(cmp.subject);
+    if (!ref || resolveColumn(ref, block, has) !== table) continue;
+    const refs = cmp.others.flatMap(columnRefsIn);
+    if (refs.length === 0 || refs.some((r) => resolveColumn(r, block, has) === table)) continue;
+    const span = nodeSpan(cmp.subject, stmt.tokens, stmt.parse.conv);
+    if (span) return { column: ref.column, span };
   }
   return undefined;
 }

@@ -5,7 +5,7 @@ import { nodeSpan, resolveColumn } from '../ast';
 import { specBase } from '../advisor';
 import { indexFix } from '../indexFix';
 import type { AstNode } from '../parse';
-import { blockPredicates, columnChecker, comparisonsIn, plainColumn } from '../predicates';
+import { blockComparisons, columnChecker, plainColumn } from '../predicates';
 import { scanNodesFor } from '../scans';
 import { describeSize, isLarge } from '../size';
 import { formatNumber, quoteIdent } from '../sqlText';
@@ -23,64 +23,62 @@ export const leadingWildcardLike: PlanRule = {
     if (!stmt.parse.ok) return [];
     const findings: Finding[] = [];
     for (const block of stmt.blocks) {
-      for (const pred of blockPredicates(block)) {
-        for (const cmp of comparisonsIn(pred)) {
-          if (cmp.kind !== 'like') continue;
-          const ilike = cmp.node.A_Expr?.kind === 'AEXPR_ILIKE';
-          const pattern = patternText(cmp.others[0]);
-          if (pattern === undefined || (!ilike && !/^[%_]/.test(pattern))) continue;
-          const ref = plainColumn(cmp.subject);
-          const table = ref && resolveColumn(ref, block, columnChecker(ctx.relation));
-          const info = table && ctx.relation(table);
-          if (!ref || !table || !info) continue;
-          const size = ctx.size(table);
-          if (!size || !isLarge(size, ctx.settings)) continue;
-          const scan = scanNodesFor(ctx.plan, table, ctx.relation).find((n) => n['Node Type'] === 'Seq Scan');
-          if (!scan) continue;
-          const span = nodeSpan(cmp.node, stmt.tokens, stmt.parse.conv);
-          if (!span) continue;
+      for (const cmp of blockComparisons(block)) {
+        if (cmp.kind !== 'like') continue;
+        const ilike = cmp.node.A_Expr?.kind === 'AEXPR_ILIKE';
+        const pattern = patternText(cmp.others[0]);
+        if (pattern === undefined || (!ilike && !/^[%_]/.test(pattern))) continue;
+        const ref = plainColumn(cmp.subject);
+        const table = ref && resolveColumn(ref, block, columnChecker(ctx.relation));
+        const info = table && ctx.relation(table);
+        if (!ref || !table || !info) continue;
+        const size = ctx.size(table);
+        if (!isLarge(size, ctx.settings)) continue;
+        const scan = scanNodesFor(ctx.plan, table, ctx.relation).find((n) => n['Node Type'] === 'Seq Scan');
+        if (!scan) continue;
+        const span = nodeSpan(cmp.node, stmt.tokens, stmt.parse.conv);
+        if (!span) continue;
 
-          const why = ilike
-            ? 'ILIKE compares case-insensitively, which a B-tree on the column cannot do'
-            : 'the pattern starts with a wildcard, and a B-tree finds values by their beginning only';
-          let advice: string;
-          const fixes = [];
-          const longest = Math.max(0, ...pattern.split(/[%_]/).map((s) => s.length));
-          const ext = ctx.database?.extensions[TRGM];
-          if (longest < 3) {
-            advice = 'Even a trigram index cannot narrow a pattern with fewer than 3 characters in a row.';
-          } else if (!ext) {
-            advice = 'A trigram GIN index (pg_trgm) would serve it.';
-          } else if (!ext.available) {
-            advice =
-              'A trigram GIN index would serve it, but the pg_trgm extension is not available on this server: ' +
-              'install PostgreSQL\'s contrib package to use one.';
-          } else {
-            advice = ext.installed
-              ? 'A trigram GIN index (pg_trgm) serves LIKE and ILIKE with wildcards anywhere.'
-              : 'A trigram GIN index serves LIKE and ILIKE with wildcards anywhere; pg_trgm is available but not ' +
-                'installed, so the fix creates the extension too.';
-            fixes.push(
-              indexFix({
-                ...specBase(table, info),
-                elements: [`${quoteIdent(ref.column)} gin_trgm_ops`],
-                nameParts: [ref.column, 'trgm'],
-                expression: false,
-                method: 'gin',
-                extension: { name: TRGM, installed: ext.installed },
-              }),
-            );
-          }
-          findings.push({
-            ruleId: this.id,
-            message:
-              `\`${stmt.text.slice(span.start, span.end)}\`: ${why}, so ${scan['Node Type']} on ${table.relname} reads ` +
-              `${describeSize(size, formatNumber)} (cost ${formatNumber(scan['Total Cost'])}). ${advice}`,
-            span,
-            table,
-            fixes,
-          });
+        const why = ilike
+          ? 'ILIKE compares case-insensitively, which a B-tree on the column cannot do'
+          : 'the pattern starts with a wildcard, and a B-tree finds values by their beginning only';
+        let advice: string;
+        const fixes = [];
+        const longest = Math.max(0, ...pattern.split(/[%_]/).map((s) => s.length));
+        const ext = ctx.database?.extensions[TRGM];
+        if (longest < 3) {
+          advice = 'Even a trigram index cannot narrow a pattern with fewer than 3 characters in a row.';
+        } else if (!ext) {
+          advice = 'A trigram GIN index (pg_trgm) would serve it.';
+        } else if (!ext.available) {
+          advice =
+            'A trigram GIN index would serve it, but the pg_trgm extension is not available on this server: ' +
+            'install PostgreSQL\'s contrib package to use one.';
+        } else {
+          advice = ext.installed
+            ? 'A trigram GIN index (pg_trgm) serves LIKE and ILIKE with wildcards anywhere.'
+            : 'A trigram GIN index serves LIKE and ILIKE with wildcards anywhere; pg_trgm is available but not ' +
+              'installed, so the fix creates the extension too.';
+          fixes.push(
+            indexFix({
+              ...specBase(table, info),
+              elements: [`${quoteIdent(ref.column)} gin_trgm_ops`],
+              nameParts: [ref.column, 'trgm'],
+              expression: false,
+              method: 'gin',
+              extension: { name: TRGM, installed: ext.installed },
+            }),
+          );
         }
+        findings.push({
+          ruleId: this.id,
+          message:
+            `\`${stmt.text.slice(span.start, span.end)}\`: ${why}, so ${scan['Node Type']} on ${table.relname} reads ` +
+            `${describeSize(size, formatNumber)} (cost ${formatNumber(scan['Total Cost'])}). ${advice}`,
+          span,
+          table,
+          fixes,
+        });
       }
     }
     return findings;

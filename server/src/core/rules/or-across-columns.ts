@@ -28,7 +28,7 @@ export const orAcrossColumns: PlanRule = {
         if (columns.length < 2) continue;
         const info = ctx.relation(table);
         const size = ctx.size(table);
-        if (!info || !size || !isLarge(size, ctx.settings)) continue;
+        if (!info || !isLarge(size, ctx.settings)) continue;
         const scan = scanNodesFor(ctx.plan, table, ctx.relation).find((n) => n['Node Type'] === 'Seq Scan' && /\bOR\b/.test(String(n.Filter ?? '')));
         if (!scan) continue;
         const missing = columns.filter((c) => !info.indexes.some((ix) => ix.keyColumns[0] === c && ix.predicate === null));

@@ -25,7 +25,7 @@ export const partialIndexCandidate: PlanRule = {
       if (!table || seen.has(table)) continue;
       seen.add(table);
       const size = ctx.size(table);
-      if (!size || !isLarge(size, ctx.settings)) continue;
+      if (!isLarge(size, ctx.settings)) continue;
       const preds = tablePredicates(table, ctx);
       const rare = preds.rare[0];
       if (!rare?.node) continue;
