@@ -466,6 +466,78 @@ describe('db: PgPlanner on PostgreSQL', function () {
     assertPlan(await planner.explain({ sql: 'SELECT * FROM countries', paramCount: 0 }, ctx));
   });
 
+  describe('explainBatch: pipelined connections', () => {
+    const lockedCountries = async (body: (holder: Client) => Promise<void>): Promise<void> => {
+      const holder = new Client({ connectionString: db.url });
+      await holder.connect();
+      try {
+        await holder.query('BEGIN; LOCK TABLE countries IN ACCESS EXCLUSIVE MODE');
+        await body(holder);
+      } finally {
+        await holder.query('ROLLBACK').catch(() => undefined);
+        await holder.end();
+      }
+    };
+
+    it('gives each statement its own time limit, counted from when the server reaches it, not from when it was sent', async () => {
+      // 20 statements per connection, each waiting 150 ms for a lock: the last of a pipelined window is answered
+      // ~2.3 s after it was sent, past the client's backstop (statement_timeout 1 s + 0.2 s margin). Counted
+      // from sending, the backstop would take it for a dead connection and give up on the whole batch.
+      const strict = new PgPlanner(resolveConnection(ctx.settings, {}), { queryTimeoutMarginMs: 200 });
+      try {
+        await lockedCountries(async () => {
+          const reqs = Array.from({ length: 40 }, (_, i) => ({ sql: `SELECT * FROM countries WHERE code = 'c${i}'`, paramCount: 0 }));
+          const results = await strict.explainBatch(reqs, { settings: settingsFor(db.url, { statementTimeoutMs: 1000, lockTimeoutMs: 150 }) });
+          assert.deepStrictEqual(
+            [...new Set(results.map((r) => (r.kind === 'unavailable' ? r.reason : r.kind)))],
+            ['a lock was not granted within lock_timeout (sqlInsight.lockTimeoutMs)'],
+          );
+          assert.strictEqual(strict.state, 'connected');
+        });
+        assertPlan((await strict.explainBatch([{ sql: 'SELECT * FROM countries', paramCount: 0 }], ctx))[0]);
+      } finally {
+        await strict.dispose();
+      }
+    });
+
+    it('stops at an abort: what was planned stays planned, the rest is cancelled, nothing is left waiting', async () => {
+      await lockedCountries(async () => {
+        const patient = settingsFor(db.url, { statementTimeoutMs: 60_000, lockTimeoutMs: 60_000 });
+        const reqs = [
+          ...Array.from({ length: 6 }, (_, i) => ({ sql: `SELECT * FROM customers WHERE id = ${i}`, paramCount: 0 })),
+          ...Array.from({ length: 60 }, (_, i) => ({ sql: `SELECT * FROM countries WHERE code = 'c${i}'`, paramCount: 0 })),
+        ];
+        const ac = new AbortController();
+        const started = Date.now();
+        const pending = planner.explainBatch(reqs, { settings: patient, signal: ac.signal });
+        await waitFor(
+          async () =>
+            (
+              await db.query(
+                "SELECT pid FROM pg_stat_activity WHERE application_name = 'sql-insight' AND datname = current_database() AND wait_event_type = 'Lock'",
+              )
+            ).length === 2 || undefined,
+          'both connections to wait for the lock',
+        );
+        ac.abort();
+        const results = await pending;
+        assert.ok(Date.now() - started < 5000, `took ${Date.now() - started} ms`);
+        assert.ok(results.slice(0, 6).every((r) => r.kind === 'plan'), JSON.stringify(results.slice(0, 6).map((r) => r.kind)));
+        assert.ok(results.slice(6).every((r) => r.kind === 'unavailable'), JSON.stringify(results.slice(6).map((r) => r.kind)));
+        const waiting = await db.query(
+          "SELECT pid FROM pg_stat_activity WHERE application_name = 'sql-insight' AND datname = current_database() AND state <> 'idle'",
+        );
+        assert.deepStrictEqual(waiting, []);
+        assert.strictEqual(planner.state, 'connected');
+      });
+      const again = await planner.explainBatch(
+        Array.from({ length: 40 }, (_, i) => ({ sql: `SELECT * FROM countries WHERE code = 'c${i}'`, paramCount: 0 })),
+        ctx,
+      );
+      assert.ok(again.every((r) => r.kind === 'plan'));
+    });
+  });
+
   it('returns at once for a signal that is already aborted', async () => {
     const ac = new AbortController();
     ac.abort();

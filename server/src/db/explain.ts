@@ -12,6 +12,11 @@ export interface RunOptions {
   extended?: boolean;
   /** Cleanup statements (ROLLBACK, DEALLOCATE) still run after an abort. */
   cleanup?: boolean;
+  /**
+   * The statement was sent behind this one on a pipelined connection: the server starts on it only once
+   * `after` is answered, so that is when its time starts to count.
+   */
+  after?: Promise<unknown>;
 }
 
 /** One connection's worth of statements. */
@@ -56,8 +61,16 @@ export const PLAIN_CREATE_INDEX = /^\s*CREATE\s+(UNIQUE\s+)?INDEX\s+(?!CONCURREN
  * version: `EXPLAIN (GENERIC_PLAN)` would need the simple protocol, because through the extended one the
  * server infers the parameters at Parse and then wants values at Bind (and plans for those values).
  */
-export async function planStatement(s: StatementRunner, env: PlanEnv, req: PlanRequest, prepared: string[]): Promise<ExplainResult> {
-  if (req.paramCount <= 0) return runExplain(s, env, `EXPLAIN (${EXPLAIN_OPTIONS}) `, req.sql, req.sql, false, []);
+export async function planStatement(
+  s: StatementRunner,
+  env: PlanEnv,
+  req: PlanRequest,
+  prepared: string[],
+  /** Pipelining (statements without parameters only): the statement sent just before this one. */
+  after?: Promise<unknown>,
+): Promise<ExplainResult> {
+  // Sent before this function first awaits, which pipelining callers rely on for the order on the wire.
+  if (req.paramCount <= 0) return runExplain(s, env, `EXPLAIN (${EXPLAIN_OPTIONS}) `, req.sql, req.sql, false, [], after);
   const name = env.statementName();
   const preparePrefix = `PREPARE ${name} AS `;
   // Without this, EXECUTE with NULLs would be planned as a custom plan for those NULLs ("One-Time Filter: false").
@@ -90,11 +103,16 @@ async function runExplain(
   originalSql: string | undefined,
   generic: boolean,
   paramTypes: string[],
+  after?: Promise<unknown>,
 ): Promise<ExplainResult> {
-  const started = performance.now();
+  let started = performance.now();
+  const turn = (): void => {
+    started = performance.now();
+  };
+  after?.then(turn, turn);
   let rows: Array<Record<string, unknown>>;
   try {
-    rows = (await s.run(prefix + userSql, { extended: true })).rows;
+    rows = (await s.run(prefix + userSql, after ? { extended: true, after } : { extended: true })).rows;
   } catch (e) {
     return statementError(e, env, originalSql === undefined ? undefined : { prefixChars: prefix.length, sql: originalSql });
   }

@@ -74,6 +74,11 @@ const FALLBACK = Symbol('fallback');
 const BATCH_PER_SESSION = 100;
 /** Connections a batch uses at once (the pool has two). */
 const BATCH_CONNECTIONS = 2;
+/**
+ * Statements on the wire at once per connection. Measured on loopback with 200 statements over two
+ * connections: one at a time 45 ms, 4 at once 28 ms, 16 at once 19 ms.
+ */
+const PIPELINE_DEPTH = 16;
 /** Extensions a fix may need; only these are ever created, and only inside a rolled-back what-if. */
 const FIX_EXTENSIONS = ['pg_trgm'];
 
@@ -134,6 +139,9 @@ export class PgPlanner implements Planner {
       idleTimeoutMillis: 30_000,
       allowExitOnIdle: true,
       application_name: 'sql-insight',
+      // Queries are written as soon as they are made, not after the previous answer (explainBatch relies on
+      // it). Everything else awaits each query before making the next, so for it nothing changes.
+      pipeline: true,
       // If this process ever stalls inside one of our transactions, the server ends it (and its locks).
       idle_in_transaction_session_timeout: 15_000,
     });
@@ -198,7 +206,10 @@ export class PgPlanner implements Planner {
    * read-only transaction. Each EXPLAIN still goes alone through the extended protocol, between a savepoint
    * and a ROLLBACK TO it: an error leaves the transaction usable for the next statement, and whatever a
    * function did while being planned (a `set_config` of statement_timeout, a transaction-level lock) is
-   * undone before the next one. Two round trips per statement, on two connections at once.
+   * undone before the next one. The connections are pipelined: up to PIPELINE_DEPTH statements, each with
+   * its ROLLBACK TO, are on the wire at once, so the server goes from one to the next without waiting for
+   * us (the order of the messages keeps the savepoint between any two). A statement with parameters takes
+   * several dependent steps (PREPARE, its types, EXPLAIN EXECUTE) and goes alone, after the pipe drains.
    */
   async explainBatch(reqs: PlanRequest[], ctx: CallContext): Promise<ExplainResult[]> {
     const results: Array<ExplainResult | undefined> = new Array(reqs.length);
@@ -216,10 +227,25 @@ export class PgPlanner implements Planner {
           try {
             await s.transaction('READ ONLY', ctx.settings, async () => {
               await s.run('SAVEPOINT sql_insight_stmt');
+              const pipe = new Pipe(PIPELINE_DEPTH);
               for (const i of chunk) {
-                results[i] = await this.plan(s, server, reqs[i], prepared);
-                await s.run('ROLLBACK TO SAVEPOINT sql_insight_stmt');
+                const req = reqs[i];
+                if (req.paramCount > 0) {
+                  await pipe.drain();
+                  results[i] = await this.plan(s, server, req, prepared);
+                  await s.run('ROLLBACK TO SAVEPOINT sql_insight_stmt');
+                  continue;
+                }
+                const explained = planStatement(s, this.planEnv(server), req, prepared, pipe.last);
+                const rolledBack = s.run('ROLLBACK TO SAVEPOINT sql_insight_stmt', { after: explained });
+                await pipe.add(
+                  explained.then((r) => {
+                    results[i] = r;
+                  }),
+                  rolledBack,
+                );
               }
+              await pipe.drain();
             });
           } finally {
             await this.deallocate(s, prepared);
@@ -715,5 +741,48 @@ class Slots {
     const next = this.waiting.shift();
     if (next) next();
     else this.free++;
+  }
+}
+
+/**
+ * The statements of one pipelined connection that are sent but not yet answered, at most `depth` of them
+ * (a statement counts with its ROLLBACK TO). The first failure (a lost connection, a cancellation) is
+ * rethrown by the next `add` or `drain`; the statements still on the wire are answered (or fail) on their own.
+ */
+class Pipe {
+  private readonly pending: Promise<void>[] = [];
+  private failed = false;
+  private failure: unknown;
+  /** The last message sent, which the next statement waits behind on the server. */
+  last: Promise<unknown> | undefined;
+
+  constructor(private readonly depth: number) {}
+
+  async add(...sent: Promise<unknown>[]): Promise<void> {
+    for (const p of sent) this.pending.push(this.guard(p));
+    this.last = sent[sent.length - 1];
+    while (this.pending.length > this.depth * sent.length) await this.pending.shift();
+    this.check();
+  }
+
+  async drain(): Promise<void> {
+    while (this.pending.length > 0) await this.pending.shift();
+    this.last = undefined;
+    this.check();
+  }
+
+  private guard(p: Promise<unknown>): Promise<void> {
+    return p.then(
+      () => undefined,
+      (e: unknown) => {
+        if (this.failed) return;
+        this.failed = true;
+        this.failure = e;
+      },
+    );
+  }
+
+  private check(): void {
+    if (this.failed) throw this.failure;
   }
 }

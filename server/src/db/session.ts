@@ -20,6 +20,8 @@ export interface RunOptions {
   extended?: boolean;
   /** Cleanup statements (ROLLBACK, DEALLOCATE, hypopg_reset) still run after an abort. */
   cleanup?: boolean;
+  /** Pipelined behind this statement: the time limit starts when it is answered, not when this is sent. */
+  after?: Promise<unknown>;
 }
 
 // pg supports `queryMode` at runtime; @types/pg does not declare it.
@@ -45,6 +47,8 @@ export function isConnectionSqlState(code: string | undefined): boolean {
 
 /** How long an aborted call's running statement may still finish by itself before it is cancelled. */
 export const CANCEL_DELAY_MS = 50;
+/** Between two cancel requests while a pipelined connection still has statements running. */
+const CANCEL_REPEAT_MS = 10;
 
 export function timeoutSetting(value: unknown, fallback: number): number {
   return typeof value === 'number' && Number.isFinite(value) && value >= 1 ? Math.floor(value) : fallback;
@@ -56,7 +60,12 @@ export class Session {
   /** Return the connection to the pool closed rather than idle (e.g. it may hold backend-local state). */
   discard = false;
   private cancelRequested = false;
-  private active = false;
+  private cancelling = false;
+  /** Statements sent and not yet answered (several when pipelined). */
+  private active = 0;
+  // What each unanswered statement does on abort: one listener on the signal for all of them, since a
+  // pipelined connection has dozens at once.
+  private readonly onAborts = new Set<() => void>();
 
   constructor(
     private readonly client: PoolClient,
@@ -66,7 +75,12 @@ export class Session {
   ) {
     // A checked-out pg client has no 'error' listener of its own; without one a dropped socket crashes the process.
     client.on('error', this.onClientError);
+    signal.addEventListener('abort', this.onSignal, { once: true });
   }
+
+  private readonly onSignal = (): void => {
+    for (const f of [...this.onAborts]) f();
+  };
 
   private readonly onClientError = (): void => {
     this.broken = true;
@@ -89,29 +103,35 @@ export class Session {
       const settle = (f: () => void): void => {
         if (settled) return;
         settled = true;
-        this.active = false;
+        this.active--;
         clearTimeout(timer);
         clearTimeout(grace);
         clearTimeout(delay);
-        this.signal.removeEventListener('abort', onAbort);
+        this.onAborts.delete(onAbort);
         f();
       };
       // Backstop for a server that accepted the connection but stopped answering: statement_timeout
       // cannot help there because its error would never arrive.
-      const timer = setTimeout(() => {
-        void this.cancel();
-        settle(() => {
-          this.broken = true;
-          reject(new ConnectionLostError(`the database did not answer within ${this.limitMs} ms`));
-        });
-      }, this.limitMs);
+      let timer: NodeJS.Timeout | undefined;
+      const arm = (): void => {
+        if (settled) return;
+        timer = setTimeout(() => {
+          void this.cancel();
+          settle(() => {
+            this.broken = true;
+            reject(new ConnectionLostError(`the database did not answer within ${this.limitMs} ms`));
+          });
+        }, this.limitMs);
+      };
+      if (opts.after) opts.after.then(arm, arm);
+      else arm();
       const onAbort = (): void => {
         // A statement that ends by itself within CANCEL_DELAY_MS is let finish: a cancel request sent to it
         // would most likely arrive after it ended, and the connection would then have to be destroyed
         // (see release) — and the next save would pay for a new one (~30 ms connect + ~30 ms of a cold
         // backend's catalog caches). Longer statements are cancelled server-side as before.
         delay = setTimeout(() => {
-          void this.cancel();
+          void this.cancelUntilIdle();
           // Normally the cancelled statement fails at once with 57014; if not, give up on the connection.
           grace = setTimeout(() => {
             settle(() => {
@@ -121,9 +141,9 @@ export class Session {
           }, this.abortGraceMs);
         }, CANCEL_DELAY_MS);
       };
-      if (!opts.cleanup) this.signal.addEventListener('abort', onAbort, { once: true });
+      if (!opts.cleanup) this.onAborts.add(onAbort);
 
-      this.active = true;
+      this.active++;
       let pending: Promise<QueryResult<R>>;
       try {
         pending = this.client.query<R>(config);
@@ -181,18 +201,37 @@ export class Session {
     }
   }
 
+  /**
+   * Cancels statement after statement until none is left unanswered. A pipelined connection has more sent
+   * behind the running one, and the server starts each of them in turn (a statement waiting for a lock
+   * would wait its full lock_timeout); a cancel request only reaches the one running when it arrives, and
+   * one that arrives between two statements is ignored, so the requests go on until the pipe is empty.
+   */
+  private async cancelUntilIdle(): Promise<void> {
+    if (this.cancelling) return;
+    this.cancelling = true;
+    while (this.active > 0 && !this.broken) {
+      await this.cancel();
+      if (this.active > 0) await new Promise((resolve) => setTimeout(resolve, CANCEL_REPEAT_MS));
+    }
+  }
+
   /** Sends a cancel request for the running statement, if any. */
   cancel(): Promise<boolean> {
     this.cancelRequested = true;
     const id = this.client as unknown as BackendIdentity;
-    if (!this.active || !id.host || !id.port || id.processID == null || id.secretKey == null) return Promise.resolve(false);
+    if (this.active === 0 || !id.host || !id.port || id.processID == null || id.secretKey == null) return Promise.resolve(false);
     return sendCancelRequest({ host: id.host, port: id.port, processID: id.processID, secretKey: id.secretKey });
   }
 
   release(): void {
     this.client.removeListener('error', this.onClientError);
+    this.signal.removeEventListener('abort', this.onSignal);
     // After a cancel request the connection is not reused: a late cancel could hit the next caller's statement.
     const destroy = this.broken || this.discard || this.cancelRequested;
+    // A pipelined client ends gracefully only once every statement it sent is answered, which a broken
+    // connection may never do: cut it.
+    if (this.broken && this.active > 0) (this.client as unknown as { connection?: { stream?: { destroy(): void } } }).connection?.stream?.destroy();
     this.client.release(destroy ? new Error('connection discarded') : undefined);
   }
 }
