@@ -128,6 +128,24 @@ describe('db: plan cache and batches', function () {
     assert.deepEqual(await explainedBy(STATEMENTS), onC);
   });
 
+  it("a what-if's ANALYZE, rolled back, replans nothing; a real ANALYZE afterwards still does", async () => {
+    const counter = async (): Promise<number> =>
+      Number((await db.query<{ n: string }>("SELECT pg_stat_get_analyze_count('a'::regclass)::text AS n"))[0].n);
+    const before = await counter();
+    // An expression index is proven by building it for real and analysing the table, then rolling back.
+    const proof = await pg.whatIf(
+      { sql: 'SELECT * FROM a WHERE lower(note) = $1', paramCount: 1 },
+      { table: { name: 'a' }, sql: 'CREATE INDEX a_lower_note_idx ON a (lower(note))', name: 'a_lower_note_idx', needsRealBuild: true },
+      { settings: settings() },
+    );
+    assert.equal(proof.kind, 'proven', JSON.stringify(proof));
+    // The counter did move (so the markers would have seen a change without the subtraction)...
+    assert.equal(await counter(), before + 1);
+    assert.deepEqual(await explainedBy(STATEMENTS), []);
+    await db.query('ANALYZE a');
+    assert.deepEqual(await explainedBy(STATEMENTS), ['SELECT * FROM a WHERE x = 1', 'SELECT a.id FROM a JOIN c ON c.id = a.id WHERE c.z = 2']);
+  });
+
   it('a table created after the statement failed is planned then, and errors are never served from the cache', async () => {
     const withMissing = [...STATEMENTS, 'SELECT * FROM d'];
     planner.explained.length = 0;

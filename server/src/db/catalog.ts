@@ -165,9 +165,15 @@ function toRelationInfo(row: DescribeRow): RelationInfo {
  * Change markers for the named relations and for the database as a whole, in one round trip, inside the
  * caller's transaction. `scope` is prefixed to the global marker.
  */
-export async function readSchemaVersions(s: StatementRunner, names: QualifiedName[], scope: string): Promise<SchemaVersions> {
+export async function readSchemaVersions(
+  s: StatementRunner,
+  names: QualifiedName[],
+  scope: string,
+  /** ANALYZE runs that our own rolled-back what-ifs counted, by table oid: not changes (see below). */
+  ownAnalyzes: ReadonlyMap<string, number> = new Map(),
+): Promise<SchemaVersions> {
   const wanted = describable(names);
-  const r = await s.run(SCHEMA_VERSIONS_SQL, { values: [wanted.map(quoteQualified)] });
+  const r = await s.run(SCHEMA_VERSIONS_SQL, { values: [wanted.map(quoteQualified), [...ownAnalyzes.keys()], [...ownAnalyzes.values()]] });
   const relations = new Map<string, string>();
   let global = '';
   for (const row of r.rows as unknown as Array<{ ord: number; marker: string }>) {
@@ -184,7 +190,9 @@ export async function readSchemaVersions(s: StatementRunner, names: QualifiedNam
 //   a rewrite that assigns a new relfilenode, REFRESH MATERIALIZED VIEW);
 // - reltuples, relpages, relallvisible: VACUUM, ANALYZE and CREATE INDEX update these *in place*, which
 //   leaves xmin alone, so they are read themselves;
-// - the analyze counters: ANALYZE rewrites pg_statistic (not readable by everyone) even when the sizes stay;
+// - the analyze counters: ANALYZE rewrites pg_statistic (not readable by everyone) even when the sizes stay.
+//   A what-if's ANALYZE (inside a transaction that is rolled back) changes no statistics, but the counter
+//   is not transactional and counts it all the same: those runs, counted by the planner, are subtracted;
 // - pg_attribute rows' xmin: ADD/DROP COLUMN, ALTER COLUMN TYPE / SET NOT NULL / SET STATISTICS, RENAME COLUMN;
 // - each index (pg_index row and the index's pg_class row, its size): CREATE INDEX and DROP INDEX change the
 //   list, REINDEX and ALTER INDEX the rows;
@@ -212,7 +220,8 @@ WITH RECURSIVE input AS (
 SELECT c.ord,
        md5(string_agg(concat_ws(':',
          r.oid, r.xmin, r.relfilenode, r.reltuples, r.relpages, r.relallvisible,
-         pg_stat_get_analyze_count(r.oid) + pg_stat_get_autoanalyze_count(r.oid),
+         pg_stat_get_analyze_count(r.oid) + pg_stat_get_autoanalyze_count(r.oid)
+           - coalesce((SELECT o.n FROM unnest($2::oid[], $3::int8[]) AS o(oid, n) WHERE o.oid = r.oid), 0),
          (SELECT string_agg(a.xmin::text, '.' ORDER BY a.attnum) FROM pg_attribute a WHERE a.attrelid = r.oid AND a.attnum > 0),
          (SELECT string_agg(concat_ws('/', x.indexrelid, x.xmin, ic.xmin, ic.relpages, ic.reltuples), '.' ORDER BY x.indexrelid)
             FROM pg_index x JOIN pg_class ic ON ic.oid = x.indexrelid WHERE x.indrelid = r.oid),

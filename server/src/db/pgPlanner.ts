@@ -261,7 +261,7 @@ export class PgPlanner implements Planner {
 
   async schemaVersions(names: QualifiedName[], ctx: CallContext): Promise<SchemaVersions | undefined> {
     const out = await this.withSession(ctx, ctx.settings.statementTimeoutMs, (s) =>
-      catalogTransaction(s, ctx.settings, () => readSchemaVersions(s, names, this.connection.key)),
+      catalogTransaction(s, ctx.settings, () => readSchemaVersions(s, names, this.connection.key, this.ownAnalyzes)),
     );
     return out.ok ? out.value : undefined;
   }
@@ -335,6 +335,25 @@ export class PgPlanner implements Planner {
   }
 
   private readonly builds = new Map<string, Promise<void>>();
+  /** How many times our what-ifs' ANALYZE moved each table's analyze counter (by oid); see catalog.ts. */
+  private readonly ownAnalyzes = new Map<string, number>();
+
+  /**
+   * ANALYZE inside the what-if's transaction (rolled back with it), noting how far it moved the table's
+   * analyze counter, which the rollback keeps. Read under the SHARE lock of the what-if's CREATE INDEX,
+   * which no other ANALYZE of the table can run beside, so the difference is ours alone.
+   */
+  private async analyzeRolledBack(s: Session, oid: string, table: string): Promise<void> {
+    const count = async (): Promise<number> => {
+      // Statistics read in a transaction are kept for its rest (stats_fetch_consistency = cache).
+      await s.run('SELECT pg_stat_clear_snapshot()');
+      return Number((await s.run<{ n: string }>('SELECT pg_stat_get_analyze_count($1::oid)::text AS n', { values: [oid] })).rows[0]?.n ?? 0);
+    };
+    const before = await count();
+    await s.run(`ANALYZE ${table}`, { extended: true });
+    const moved = (await count()) - before;
+    if (moved > 0) this.ownAnalyzes.set(oid, (this.ownAnalyzes.get(oid) ?? 0) + moved);
+  }
 
   /** Waits for the previous real-build what-if on `key` to finish; resolves to the release of this one's turn. */
   private async buildTurn(key: string): Promise<() => void> {
@@ -653,7 +672,7 @@ export class PgPlanner implements Planner {
           }
           await s.run(candidate.sql, { extended: true });
           // Expression and partial indexes are only costed well with statistics for them.
-          if (candidate.needsRealBuild) await s.run(`ANALYZE ${table}`, { extended: true });
+          if (candidate.needsRealBuild) await this.analyzeRolledBack(s, rel.oid, table);
         } catch (e) {
           return unproven(dbFailure(e, 'building the index failed', this.errorEnv));
         }
