@@ -1,7 +1,7 @@
 // The plan cache: EXPLAIN results and catalog facts kept between runs, so that saving a file plans only the
 // statements whose plan could have changed. Pure data: the planner reports the versions (ports.ts
 // `SchemaVersions`), this module only builds keys from them and remembers.
-import type { ExplainResult, PlanRequest, QualifiedName, RelationInfo, SchemaVersions } from './ports';
+import type { DatabaseInfo, ExplainResult, PlanRequest, QualifiedName, RelationInfo, SchemaVersions } from './ports';
 import { relationKey } from './ports';
 
 export const DEFAULT_PLAN_CACHE_ENTRIES = 10_000;
@@ -71,6 +71,11 @@ export class PlanCache {
   /** Plans only: errors are not kept (they may come from something no marker covers, and are what the user is fixing). */
   readonly plans: Lru<Extract<ExplainResult, { kind: 'plan' }>>;
   readonly relations: Lru<RelationInfo>;
+  /**
+   * What the database offers the fixes (extensions), by scope: the scope's marker covers pg_extension; an
+   * extension newly made available on the server's disk shows after a restart of the language server.
+   */
+  readonly databases = new Lru<DatabaseInfo>(8);
 
   constructor(maxEntries = DEFAULT_PLAN_CACHE_ENTRIES) {
     this.plans = new Lru(maxEntries);

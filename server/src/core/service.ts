@@ -404,7 +404,11 @@ async function plan(analysis: DocumentAnalysis, planner: Planner, ctx: CallConte
     }
   }
   const planned = analysis.results.some((r) => r.explain?.kind === 'plan');
-  if (planned && !signal?.aborted && planner.describeDatabase) analysis.database = await planner.describeDatabase(ctx);
+  if (planned && !signal?.aborted && planner.describeDatabase) {
+    const known = versions && cache.databases.get(versions.scope);
+    analysis.database = known ?? (await planner.describeDatabase(ctx));
+    if (!known && versions && analysis.database && !signal?.aborted) cache.databases.set(versions.scope, analysis.database);
+  }
 }
 
 /** For planners without `explainBatch`: two at a time, and nothing more sent once the database is unavailable. */

@@ -50,6 +50,9 @@ export const CANCEL_DELAY_MS = 50;
 /** Between two cancel requests while a pipelined connection still has statements running. */
 const CANCEL_REPEAT_MS = 10;
 
+/** Statements of our own, never user text, that may share BEGIN's simple-protocol round trip. */
+export type FixedStatement = 'SAVEPOINT sql_insight_stmt' | 'SET LOCAL jit = off';
+
 export function timeoutSetting(value: unknown, fallback: number): number {
   return typeof value === 'number' && Number.isFinite(value) && value >= 1 ? Math.floor(value) : fallback;
 }
@@ -146,7 +149,8 @@ export class Session {
       this.active++;
       let pending: Promise<QueryResult<R>>;
       try {
-        pending = this.client.query<R>(config);
+        // node-postgres writes each protocol message on its own (five for an extended query): one write.
+        pending = this.corked(() => this.client.query<R>(config));
       } catch (e) {
         settle(() => reject(e));
         return;
@@ -172,9 +176,15 @@ export class Session {
   }
 
   /** `BEGIN <mode>` with our timeouts, `body`, and always a ROLLBACK. */
-  async transaction<T>(mode: 'READ ONLY' | 'READ WRITE', settings: SqlInsightSettings, body: () => Promise<T>): Promise<T> {
+  async transaction<T>(
+    mode: 'READ ONLY' | 'READ WRITE',
+    settings: SqlInsightSettings,
+    body: () => Promise<T>,
+    /** Fixed statements of our own to run right after BEGIN, in its round trip. */
+    then: FixedStatement[] = [],
+  ): Promise<T> {
     try {
-      await this.begin(mode, settings);
+      await this.begin(mode, settings, then);
       return await body();
     } finally {
       await this.rollback();
@@ -182,11 +192,11 @@ export class Session {
   }
 
   /** `BEGIN <mode>` with our timeouts; the caller must end it with `rollback()`. */
-  async begin(mode: 'READ ONLY' | 'READ WRITE', settings: SqlInsightSettings): Promise<void> {
+  async begin(mode: 'READ ONLY' | 'READ WRITE', settings: SqlInsightSettings, then: FixedStatement[] = []): Promise<void> {
     const statementTimeout = timeoutSetting(settings.statementTimeoutMs, 5000);
     const lockTimeout = timeoutSetting(settings.lockTimeoutMs, 1000);
     // Fixed text with integers only, so the simple protocol (one round trip) is fine here.
-    await this.run(`BEGIN ${mode}; SET LOCAL statement_timeout = ${statementTimeout}; SET LOCAL lock_timeout = ${lockTimeout}`);
+    await this.run([`BEGIN ${mode}; SET LOCAL statement_timeout = ${statementTimeout}; SET LOCAL lock_timeout = ${lockTimeout}`, ...then].join('; '));
   }
 
   async rollback(): Promise<void> {
@@ -213,6 +223,17 @@ export class Session {
     while (this.active > 0 && !this.broken) {
       await this.cancel();
       if (this.active > 0) await new Promise((resolve) => setTimeout(resolve, CANCEL_REPEAT_MS));
+    }
+  }
+
+  /** Runs `send`, writing whatever it sends to the server in one go at its end. */
+  corked<T>(send: () => T): T {
+    const stream = (this.client as unknown as { connection?: { stream?: { cork?(): void; uncork?(): void } } }).connection?.stream;
+    stream?.cork?.();
+    try {
+      return send();
+    } finally {
+      stream?.uncork?.();
     }
   }
 
