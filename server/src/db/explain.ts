@@ -17,6 +17,11 @@ export interface RunOptions {
    * `after` is answered, so that is when its time starts to count.
    */
   after?: Promise<unknown>;
+  /**
+   * A name for a fixed query text of ours: prepared on the first run per connection, then only executed.
+   * Never for user SQL (a name binds one text for the connection's life).
+   */
+  name?: string;
 }
 
 /** One connection's worth of statements. */

@@ -22,6 +22,11 @@ export interface RunOptions {
   cleanup?: boolean;
   /** Pipelined behind this statement: the time limit starts when it is answered, not when this is sent. */
   after?: Promise<unknown>;
+  /**
+   * A name for a fixed query text of ours: prepared on the first run per connection, then only executed.
+   * Never for user SQL (a name binds one text for the connection's life).
+   */
+  name?: string;
 }
 
 // pg supports `queryMode` at runtime; @types/pg does not declare it.
@@ -98,6 +103,7 @@ export class Session {
       : opts.values
         ? { text, values: opts.values }
         : { text };
+    if (opts.name) config.name = opts.name;
 
     return new Promise<QueryResult<R>>((resolve, reject) => {
       let settled = false;
