@@ -2,6 +2,7 @@
 import { queryBlocks, type QueryBlock } from './ast';
 import { parserLoaded, parseStatement, scanStatement, type ParseResult, type Token } from './parse';
 import { LineIndex } from './positions';
+import { relationKey, type QualifiedName } from './ports';
 import type { SqlRegion } from './regions';
 import { splitStatements } from './split';
 import type { Range } from './types';
@@ -14,6 +15,14 @@ export interface StatementSyntax {
   parse: ParseResult;
   tokens?: Token[];
   blocks?: QueryBlock[];
+  relations?: NamedRelations;
+}
+
+/** The relations a statement names, each once: what its plan depends on besides its text. */
+export interface NamedRelations {
+  names: QualifiedName[];
+  /** relationKey of each name, sorted; `names` is in the same order. */
+  keys: string[];
 }
 
 export class ParsedStatement {
@@ -48,6 +57,11 @@ export class ParsedStatement {
     return this.syntax.blocks;
   }
 
+  get relations(): NamedRelations {
+    this.syntax.relations ??= namedRelations(this);
+    return this.syntax.relations;
+  }
+
   /** Host-document offset of a statement-relative offset. */
   toHost(offset: number): number {
     return this.region.toHost(this.start + offset);
@@ -78,6 +92,21 @@ export class ParsedDocument {
   statementAt(hostOffset: number): ParsedStatement | undefined {
     return this.statements.find((s) => s.toHost(0) <= hostOffset && hostOffset <= s.toHost(s.text.length));
   }
+}
+
+function namedRelations(stmt: ParsedStatement): NamedRelations {
+  let blocks: QueryBlock[];
+  try {
+    blocks = stmt.blocks;
+  } catch {
+    // Walking a pathological parse tree (thousands of levels deep) can exhaust the stack: that statement
+    // then names nothing (and gets no findings), and the others are unaffected.
+    blocks = [];
+  }
+  const byKey = new Map<string, QualifiedName>();
+  for (const b of blocks) for (const t of b.tables) byKey.set(relationKey({ schema: t.schema, name: t.relname }), { schema: t.schema, name: t.relname });
+  const keys = [...byKey.keys()].sort();
+  return { keys, names: keys.map((k) => byKey.get(k)!) };
 }
 
 const NOT_PARSED: ParseResult = { ok: false, message: 'not parsed: too large', offset: 0 };

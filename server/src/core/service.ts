@@ -147,7 +147,7 @@ export function createSqlInsightService(options: ServiceOptions = {}): SqlInsigh
   const stats: PlanStats = { statements: 0, cached: 0, planned: 0 };
   const findings: FindingsMemo = new WeakMap();
   // Parse results by statement text: a save re-parses only what changed.
-  const syntax = new Lru<StatementSyntax>(SYNTAX_MEMO_ENTRIES);
+  const syntax = new Lru<StatementSyntax>(2 * SYNTAX_MEMO_ENTRIES, (text) => SYNTAX_BYTES_PER_CHAR * text.length, 2 * SYNTAX_MEMO_BYTES);
   return {
     handles: (languageId) => SQL_LANGUAGE_IDS.has(languageId) || EMBEDDING_LANGUAGE_IDS.has(languageId),
     parse: (document, settings) => parse(document, settings, syntax),
@@ -164,7 +164,12 @@ export function createSqlInsightService(options: ServiceOptions = {}): SqlInsigh
   };
 }
 
+// Kept for sure (Lru holds up to twice as much): 20,000 statements or ~800,000 characters of SQL.
 const SYNTAX_MEMO_ENTRIES = 20_000;
+// A parse tree and its query blocks hold ~31 bytes per character of SQL (measured over 5,000 statements);
+// tokens, when a finding needed them, add some.
+const SYNTAX_BYTES_PER_CHAR = 40;
+const SYNTAX_MEMO_BYTES = 32 * 1024 * 1024;
 
 async function parse(document: SqlTextDocument, settings: SqlInsightSettings, memo: Lru<StatementSyntax>): Promise<ParsedDocument> {
   await loadParser();
@@ -327,14 +332,6 @@ function rulesInputKey(analysis: DocumentAnalysis): string {
   return JSON.stringify([analysis.settings, rels.sort(), analysis.database ?? null]);
 }
 
-/** The relations a statement names (what its plan-cache key depends on). */
-function namedRelations(r: StatementResult): QualifiedName[] {
-  // Walking a pathological parse tree (thousands of levels deep) can exhaust the stack: that statement then
-  // names nothing (and gets no findings), and the others are unaffected.
-  const blocks = contained(() => r.stmt.blocks) ?? [];
-  return blocks.flatMap((b) => b.tables.map((t) => ({ schema: t.schema, name: t.relname })));
-}
-
 function planRequest(r: StatementResult): PlanRequest {
   return { sql: r.stmt.text, paramCount: r.stmt.parse.ok ? r.stmt.parse.paramCount : 0 };
 }
@@ -347,12 +344,10 @@ async function plan(analysis: DocumentAnalysis, planner: Planner, ctx: CallConte
   const { settings, signal } = ctx;
   cache.resize(settings.limits.planCacheEntries);
   const plannable = analysis.results.filter((r) => !r.notPlanned);
-  const named = new Map<StatementResult, QualifiedName[]>();
   const names = new Map<string, QualifiedName>();
   for (const r of plannable) {
-    const rels = namedRelations(r);
-    named.set(r, rels);
-    for (const q of rels) names.set(relationKey(q), q);
+    const { keys, names: qs } = r.stmt.relations;
+    keys.forEach((k, i) => names.set(k, qs[i]));
   }
   let versions: SchemaVersions | undefined;
   if (plannable.length > 0 && settings.limits.planCacheEntries > 0 && planner.schemaVersions) {
@@ -361,7 +356,7 @@ async function plan(analysis: DocumentAnalysis, planner: Planner, ctx: CallConte
   const todo: { r: StatementResult; req: PlanRequest; key?: string }[] = [];
   for (const r of plannable) {
     const req = planRequest(r);
-    const key = versions ? planKey(req, named.get(r) ?? [], versions) : undefined;
+    const key = versions ? planKey(req, r.stmt.relations.keys, versions) : undefined;
     const hit = key === undefined ? undefined : cache.plans.get(key);
     if (hit) r.explain = hit;
     else todo.push({ r, req, key });
@@ -385,7 +380,11 @@ async function plan(analysis: DocumentAnalysis, planner: Planner, ctx: CallConte
   }
 
   const wanted = new Map<string, QualifiedName>();
-  for (const r of analysis.results) if (r.explain?.kind === 'plan') for (const q of named.get(r) ?? []) wanted.set(relationKey(q), q);
+  for (const r of analysis.results) {
+    if (r.explain?.kind !== 'plan' || r.notPlanned) continue;
+    const { keys, names: qs } = r.stmt.relations;
+    keys.forEach((k, i) => wanted.set(k, qs[i]));
+  }
   if (wanted.size > 0 && !signal?.aborted) {
     const missing: QualifiedName[] = [];
     for (const [k, q] of wanted) {
