@@ -59,7 +59,8 @@ BEGIN
     'poisoned', coalesce(current_setting('sqli.poisoned', true), ''),
     'user', current_user,
     'advisory_locks', (SELECT count(*) FROM pg_locks WHERE pid = pg_backend_pid() AND locktype = 'advisory'),
-    'prepared', (SELECT count(*) FROM pg_prepared_statements),
+    -- Our change-marker query is a named statement on purpose (catalog.ts): fixed text, kept per connection.
+    'prepared', (SELECT count(*) FROM pg_prepared_statements WHERE name <> 'sql_insight_markers'),
     'cursors', (SELECT count(*) FROM pg_cursors),
     'listening', (SELECT count(*) FROM pg_listening_channels()),
     'temp_relations', (SELECT count(*) FROM pg_class WHERE relnamespace = pg_my_temp_schema()),

@@ -26,7 +26,8 @@ export interface NamedRelations {
 }
 
 export class ParsedStatement {
-  private readonly syntax: StatementSyntax;
+  /** Shared with every statement of the same text (see StatementSyntax). */
+  readonly syntax: StatementSyntax;
 
   constructor(
     /** Position of this statement in the document, 0-based. */

@@ -5,8 +5,11 @@ import type { DatabaseInfo, ExplainResult, PlanRequest, RelationInfo, SchemaVers
 import type { PlanNode } from './plan';
 
 export const DEFAULT_PLAN_CACHE_ENTRIES = 10_000;
-/** At most about this much memory for cached plans, whatever their number (half of it is kept for sure). */
-export const PLAN_CACHE_BYTES = 48 * 1024 * 1024;
+/**
+ * At most about this much memory for cached plans, whatever their number (half of it is kept for sure).
+ * Plans of open documents are held by their analyses as well, so this is mostly what closed ones cost.
+ */
+export const PLAN_CACHE_BYTES = 16 * 1024 * 1024;
 
 /**
  * Bytes a cached plan holds, estimated: ~570 per plan node (measured over 3,000 plans of the benchmark's

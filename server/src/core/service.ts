@@ -101,8 +101,11 @@ const EXPLAIN_CONCURRENCY = 2;
 export interface SqlInsightService {
   /** True when the core finds SQL in documents of this language. */
   handles(languageId: string): boolean;
-  /** Splits and parses; `settings` bring the embedded-SQL options and the size limits. */
-  parse(document: SqlTextDocument, settings: SqlInsightSettings): Promise<ParsedDocument>;
+  /**
+   * Splits and parses; `settings` bring the embedded-SQL options and the size limits. Statements whose text
+   * is in `previous` (the document's last parse) reuse its parse trees.
+   */
+  parse(document: SqlTextDocument, settings: SqlInsightSettings, previous?: ParsedDocument): Promise<ParsedDocument>;
   doValidation(
     document: ParsedDocument,
     planner: Planner | undefined,
@@ -150,7 +153,7 @@ export function createSqlInsightService(options: ServiceOptions = {}): SqlInsigh
   const syntax = new Lru<StatementSyntax>(2 * SYNTAX_MEMO_ENTRIES, (text) => SYNTAX_BYTES_PER_CHAR * text.length, 2 * SYNTAX_MEMO_BYTES);
   return {
     handles: (languageId) => SQL_LANGUAGE_IDS.has(languageId) || EMBEDDING_LANGUAGE_IDS.has(languageId),
-    parse: (document, settings) => parse(document, settings, syntax),
+    parse: (document, settings, previous) => parse(document, settings, syntax, previous),
     doValidation: (document, planner, settings, signal, previous, opts) =>
       doValidation(document, planner, settings, signal, docs, previous, opts ?? {}, cache, stats, findings),
     get lastPlanStats() {
@@ -164,20 +167,31 @@ export function createSqlInsightService(options: ServiceOptions = {}): SqlInsigh
   };
 }
 
-// Kept for sure (Lru holds up to twice as much): 20,000 statements or ~800,000 characters of SQL.
-const SYNTAX_MEMO_ENTRIES = 20_000;
+// Parse trees of statements no longer in an open document (those reuse their last parse), kept for sure
+// (Lru holds up to twice as much): 5,000 statements or ~100,000 characters of SQL.
+const SYNTAX_MEMO_ENTRIES = 5_000;
 // A parse tree and its query blocks hold ~31 bytes per character of SQL (measured over 5,000 statements);
 // tokens, when a finding needed them, add some.
 const SYNTAX_BYTES_PER_CHAR = 40;
-const SYNTAX_MEMO_BYTES = 32 * 1024 * 1024;
+const SYNTAX_MEMO_BYTES = 4 * 1024 * 1024;
 
-async function parse(document: SqlTextDocument, settings: SqlInsightSettings, memo: Lru<StatementSyntax>): Promise<ParsedDocument> {
+async function parse(
+  document: SqlTextDocument,
+  settings: SqlInsightSettings,
+  memo: Lru<StatementSyntax>,
+  previous: ParsedDocument | undefined,
+): Promise<ParsedDocument> {
   await loadParser();
   const text = document.getText();
   const embedded = !SQL_LANGUAGE_IDS.has(document.languageId);
   if (text.length > settings.limits.maxDocumentChars) return new ParsedDocument(document.uri, document.version, text, [], embedded, true);
   const regions = regionsOf(text, document.languageId, settings);
-  return parseDocument(document.uri, document.version, text, regions, embedded, settings.limits.maxStatementChars, memo);
+  // The document's own last parse first: an open document's parse trees are held by its analysis anyway,
+  // so the shared memo only needs to remember what is no longer open.
+  const before = new Map<string, StatementSyntax>();
+  for (const s of previous?.statements ?? []) if (!s.oversized) before.set(s.text, s.syntax);
+  const lookup = previous ? { get: (t: string) => before.get(t) ?? memo.get(t), set: (t: string, v: StatementSyntax) => memo.set(t, v) } : memo;
+  return parseDocument(document.uri, document.version, text, regions, embedded, settings.limits.maxStatementChars, lookup);
 }
 
 function regionsOf(text: string, languageId: string, settings: SqlInsightSettings): SqlRegion[] {

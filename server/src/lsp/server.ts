@@ -179,7 +179,7 @@ export function startServer(connection: Connection = createConnection(ProposedFe
     try {
       const settings = await settingsFor(doc.uri);
       const planner = mode === 'save' ? await plannerFor(settings, doc.uri) : undefined;
-      const parsed = await service.parse(doc, settings);
+      const parsed = await service.parse(doc, settings, analyses.get(doc.uri)?.document);
       const analysis = await service.doValidation(parsed, planner, settings, controller.signal, analyses.get(doc.uri), {
         carryPlans: mode === 'change',
       });
