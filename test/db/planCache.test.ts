@@ -6,7 +6,7 @@ import type { CallContext, ExplainResult, Planner, PlanRequest } from '../../ser
 import { createSqlInsightService, type DocumentAnalysis, type SqlInsightService } from '../../server/src/core/service';
 import { PgPlanner, resolveConnection } from '../../server/src/db/pgPlanner';
 import { createTestDatabase, requireServer, type TestDatabase } from '../helpers/testDb';
-import { settingsFor } from './support';
+import { settingsFor, waitFor } from './support';
 
 /** Counts what reaches the planner's EXPLAINs, statement by statement. */
 function counting(inner: PgPlanner): Planner & { explained: string[] } {
@@ -144,6 +144,27 @@ describe('db: plan cache and batches', function () {
     assert.deepEqual(await explainedBy(STATEMENTS), []);
     await db.query('ANALYZE a');
     assert.deepEqual(await explainedBy(STATEMENTS), ['SELECT * FROM a WHERE x = 1', 'SELECT a.id FROM a JOIN c ON c.id = a.id WHERE c.z = 2']);
+  });
+
+  it("a what-if aborted while it analyses (a newer save) still leaves the plans of its table cached", async () => {
+    // Large enough for ANALYZE to take a while, so that the abort lands while it runs.
+    await db.query("CREATE TABLE big AS SELECT g AS id, 'note ' || g AS note FROM generate_series(1, 300000) g; ANALYZE big");
+    const onBig = ['SELECT * FROM big WHERE id = 1'];
+    await explainedBy(onBig);
+    const ac = new AbortController();
+    const proof = pg.whatIf(
+      { sql: "SELECT * FROM big WHERE lower(note) = 'x'", paramCount: 0 },
+      { table: { name: 'big' }, sql: 'CREATE INDEX big_lower_note_idx ON big (lower(note))', name: 'big_lower_note_idx', needsRealBuild: true },
+      { settings: settings(), signal: ac.signal },
+    );
+    await waitFor(
+      async () => (await db.query("SELECT 1 FROM pg_stat_activity WHERE application_name = 'sql-insight' AND query LIKE 'ANALYZE%' AND state = 'active'")).length > 0,
+      'the what-if to analyse',
+      20_000,
+    );
+    ac.abort();
+    await proof;
+    assert.deepEqual(await explainedBy(onBig), []);
   });
 
   it('a table created after the statement failed is planned then, and errors are never served from the cache', async () => {

@@ -38,6 +38,8 @@ export interface StatementResult {
   /** Why the statement was not planned, for the hover. */
   notPlanned?: string;
   findings: Finding[];
+  /** The plan-cache key its plan was found or stored under, for the document's next run. */
+  planKey?: string;
 }
 
 export interface DocumentAnalysis {
@@ -289,7 +291,7 @@ async function doValidation(
     }
   }
   if (carry && previous) carryPlans(analysis, previous);
-  else if (planner) await plan(analysis, planner, { settings, signal }, cache, stats);
+  else if (planner) await plan(analysis, planner, { settings, signal }, cache, stats, previous);
 
   let inputKey: string | undefined;
   const runKey = (): string => (inputKey ??= rulesInputKey(analysis));
@@ -354,7 +356,15 @@ function planRequest(r: StatementResult): PlanRequest {
  * Plans the plannable statements: one catalog round trip for the change markers of every relation they
  * name, then only the statements whose cache key (text, parameters, database, markers) missed, in one batch.
  */
-async function plan(analysis: DocumentAnalysis, planner: Planner, ctx: CallContext, cache: PlanCache, stats: PlanStats): Promise<void> {
+async function plan(
+  analysis: DocumentAnalysis,
+  planner: Planner,
+  ctx: CallContext,
+  cache: PlanCache,
+  stats: PlanStats,
+  /** The document's last run: its plans are found there first, under the same keys. */
+  previous?: DocumentAnalysis,
+): Promise<void> {
   const { settings, signal } = ctx;
   cache.resize(settings.limits.planCacheEntries);
   const plannable = analysis.results.filter((r) => !r.notPlanned);
@@ -367,11 +377,16 @@ async function plan(analysis: DocumentAnalysis, planner: Planner, ctx: CallConte
   if (plannable.length > 0 && settings.limits.planCacheEntries > 0 && planner.schemaVersions) {
     versions = await planner.schemaVersions([...names.values()], ctx);
   }
+  // An open document's plans are held by its last analysis anyway: they are looked up there first, so that
+  // a large file's plans never depend on the shared cache's budget (which is for documents no longer open).
+  const before = new Map<string, Extract<ExplainResult, { kind: 'plan' }>>();
+  if (versions) for (const p of previous?.results ?? []) if (p.planKey && p.explain?.kind === 'plan') before.set(p.planKey, p.explain);
   const todo: { r: StatementResult; req: PlanRequest; key?: string }[] = [];
   for (const r of plannable) {
     const req = planRequest(r);
     const key = versions ? planKey(req, r.stmt.relations.keys, versions) : undefined;
-    const hit = key === undefined ? undefined : cache.plans.get(key);
+    r.planKey = key;
+    const hit = key === undefined ? undefined : (before.get(key) ?? cache.plans.get(key));
     if (hit) r.explain = hit;
     else todo.push({ r, req, key });
   }
@@ -447,14 +462,17 @@ async function explainEach(planner: Planner, reqs: PlanRequest[], ctx: CallConte
 
 /** A run on change: unchanged statements keep the previous run's plans (and errors) and catalog facts; nothing is sent. */
 function carryPlans(analysis: DocumentAnalysis, previous: DocumentAnalysis): void {
-  const before = new Map<string, ExplainResult>();
+  const before = new Map<string, StatementResult>();
   for (const p of previous.results) {
-    if (p.explain) before.set(`${planRequest(p).paramCount}\u0000${p.stmt.text}`, p.explain);
+    if (p.explain) before.set(`${planRequest(p).paramCount}\u0000${p.stmt.text}`, p);
   }
   for (const r of analysis.results) {
     if (r.notPlanned || !r.stmt.parse.ok) continue;
     const carried = before.get(`${planRequest(r).paramCount}\u0000${r.stmt.text}`);
-    if (carried) r.explain = carried;
+    if (carried) {
+      r.explain = carried.explain;
+      r.planKey = carried.planKey;
+    }
   }
   analysis.relations = previous.relations;
   analysis.database = previous.database;

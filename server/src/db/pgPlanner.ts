@@ -274,6 +274,9 @@ export class PgPlanner implements Planner {
   }
 
   async schemaVersions(names: QualifiedName[], ctx: CallContext): Promise<SchemaVersions | undefined> {
+    // A what-if between its ANALYZE and counting it would show as a change (and, once counted, as another).
+    // It is short, and a newer save has just cancelled the proofs of its document: wait for it.
+    if (this.analyzing.size > 0) await Promise.all(this.analyzing);
     const out = await this.withSession(ctx, ctx.settings.statementTimeoutMs, (s) =>
       catalogTransaction(s, ctx.settings, () => readSchemaVersions(s, names, this.connection.key, this.ownAnalyzes)),
     );
@@ -351,6 +354,8 @@ export class PgPlanner implements Planner {
   private readonly builds = new Map<string, Promise<void>>();
   /** How many times our what-ifs' ANALYZE moved each table's analyze counter (by oid); see catalog.ts. */
   private readonly ownAnalyzes = new Map<string, number>();
+  /** What-ifs between their ANALYZE and counting it. */
+  private readonly analyzing = new Set<Promise<void>>();
 
   /**
    * ANALYZE inside the what-if's transaction (rolled back with it), noting how far it moved the table's
@@ -358,15 +363,37 @@ export class PgPlanner implements Planner {
    * which no other ANALYZE of the table can run beside, so the difference is ours alone.
    */
   private async analyzeRolledBack(s: Session, oid: string, table: string): Promise<void> {
+    // Cleanup runs, so that an abort (a newer save) between the ANALYZE and the second reading still counts
+    // what the ANALYZE did: uncounted, it would make the next save replan every statement on the table.
     const count = async (): Promise<number> => {
       // Statistics read in a transaction are kept for its rest (stats_fetch_consistency = cache).
-      await s.run('SELECT pg_stat_clear_snapshot()');
-      return Number((await s.run<{ n: string }>('SELECT pg_stat_get_analyze_count($1::oid)::text AS n', { values: [oid] })).rows[0]?.n ?? 0);
+      await s.run('SELECT pg_stat_clear_snapshot()', { cleanup: true });
+      const r = await s.run<{ n: string }>('SELECT pg_stat_get_analyze_count($1::oid)::text AS n', { values: [oid], cleanup: true });
+      return Number(r.rows[0]?.n ?? 0);
     };
     const before = await count();
-    await s.run(`ANALYZE ${table}`, { extended: true });
-    const moved = (await count()) - before;
-    if (moved > 0) this.ownAnalyzes.set(oid, (this.ownAnalyzes.get(oid) ?? 0) + moved);
+    let counted!: () => void;
+    const done = new Promise<void>((resolve) => (counted = resolve));
+    this.analyzing.add(done);
+    let failure: { e: unknown } | undefined;
+    try {
+      // A failed or cancelled ANALYZE is rolled back to here, which keeps the transaction (and the lock) usable.
+      await s.run('SAVEPOINT sql_insight_analyze');
+      await s.run(`ANALYZE ${table}`, { extended: true });
+    } catch (e) {
+      failure = { e };
+    }
+    try {
+      if (failure) await s.run('ROLLBACK TO SAVEPOINT sql_insight_analyze', { cleanup: true });
+      const moved = (await count()) - before;
+      if (moved > 0) this.ownAnalyzes.set(oid, (this.ownAnalyzes.get(oid) ?? 0) + moved);
+    } catch {
+      // The connection is gone: the counter's move shows as a change, which costs a replan, never a stale plan.
+    } finally {
+      this.analyzing.delete(done);
+      counted();
+    }
+    if (failure) throw failure.e;
   }
 
   /** Waits for the previous real-build what-if on `key` to finish; resolves to the release of this one's turn. */

@@ -226,9 +226,11 @@ export class Session {
   private async cancelUntilIdle(): Promise<void> {
     if (this.cancelling) return;
     this.cancelling = true;
-    while (this.active > 0 && !this.broken) {
+    // Only while statements that an abort stops are unanswered: cleanup statements (the ROLLBACK, a what-if's
+    // last bookkeeping) run after an abort on purpose.
+    while (this.onAborts.size > 0 && !this.broken) {
       await this.cancel();
-      if (this.active > 0) await new Promise((resolve) => setTimeout(resolve, CANCEL_REPEAT_MS));
+      if (this.onAborts.size > 0) await new Promise((resolve) => setTimeout(resolve, CANCEL_REPEAT_MS));
     }
   }
 
