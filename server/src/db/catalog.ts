@@ -169,12 +169,16 @@ export async function readSchemaVersions(
   s: StatementRunner,
   names: QualifiedName[],
   scope: string,
-  /** ANALYZE runs that our own rolled-back what-ifs counted, by table oid: not changes (see below). */
-  ownAnalyzes: ReadonlyMap<string, number> = new Map(),
+  /**
+   * Our own rolled-back what-ifs' ANALYZE runs, which are not changes (see below): how far they moved each
+   * table's analyze counter (`own`), and the counter from before for a table being analysed right now.
+   */
+  analyzes: { own: ReadonlyMap<string, number>; before: ReadonlyMap<string, number> } = { own: new Map(), before: new Map() },
 ): Promise<SchemaVersions> {
   const wanted = describable(names);
+  const { own, before } = analyzes;
   const r = await s.run(SCHEMA_VERSIONS_SQL, {
-    values: [wanted.map(quoteQualified), [...ownAnalyzes.keys()], [...ownAnalyzes.values()]],
+    values: [wanted.map(quoteQualified), [...own.keys()], [...own.values()], [...before.keys()], [...before.values()]],
     name: 'sql_insight_markers',
   });
   const relations = new Map<string, string>();
@@ -195,7 +199,8 @@ export async function readSchemaVersions(
 //   leaves xmin alone, so they are read themselves;
 // - the analyze counters: ANALYZE rewrites pg_statistic (not readable by everyone) even when the sizes stay.
 //   A what-if's ANALYZE (inside a transaction that is rolled back) changes no statistics, but the counter
-//   is not transactional and counts it all the same: those runs, counted by the planner, are subtracted;
+//   is not transactional and counts it all the same: those runs, counted by the planner, are subtracted,
+//   and while one runs, the counter from before it stands in for the live one;
 // - pg_attribute rows' xmin: ADD/DROP COLUMN, ALTER COLUMN TYPE / SET NOT NULL / SET STATISTICS, RENAME COLUMN;
 // - each index (pg_index row and the index's pg_class row, its size): CREATE INDEX and DROP INDEX change the
 //   list, REINDEX and ALTER INDEX the rows;
@@ -227,7 +232,8 @@ WITH RECURSIVE input AS (
 SELECT c.ord,
        md5(string_agg(concat_ws(':',
          r.oid, r.xmin, r.relfilenode, r.reltuples, r.relpages, r.relallvisible,
-         pg_stat_get_analyze_count(r.oid) + pg_stat_get_autoanalyze_count(r.oid)
+         coalesce((SELECT b.n FROM unnest($4::oid[], $5::int8[]) AS b(oid, n) WHERE b.oid = r.oid), pg_stat_get_analyze_count(r.oid))
+           + pg_stat_get_autoanalyze_count(r.oid)
            - coalesce((SELECT o.n FROM unnest($2::oid[], $3::int8[]) AS o(oid, n) WHERE o.oid = r.oid), 0),
          (SELECT string_agg(a.xmin::text, '.' ORDER BY a.attnum) FROM pg_attribute a WHERE a.attrelid = r.oid AND a.attnum > 0),
          (SELECT string_agg(concat_ws('/', x.indexrelid, x.xmin, ic.xmin, ic.relpages, ic.reltuples), '.' ORDER BY x.indexrelid)

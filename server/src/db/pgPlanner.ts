@@ -274,11 +274,8 @@ export class PgPlanner implements Planner {
   }
 
   async schemaVersions(names: QualifiedName[], ctx: CallContext): Promise<SchemaVersions | undefined> {
-    // A what-if between its ANALYZE and counting it would show as a change (and, once counted, as another).
-    // It is short, and a newer save has just cancelled the proofs of its document: wait for it.
-    if (this.analyzing.size > 0) await Promise.all(this.analyzing);
     const out = await this.withSession(ctx, ctx.settings.statementTimeoutMs, (s) =>
-      catalogTransaction(s, ctx.settings, () => readSchemaVersions(s, names, this.connection.key, this.ownAnalyzes)),
+      catalogTransaction(s, ctx.settings, () => readSchemaVersions(s, names, this.connection.key, { own: this.ownAnalyzes, before: this.analyzing })),
     );
     return out.ok ? out.value : undefined;
   }
@@ -354,8 +351,12 @@ export class PgPlanner implements Planner {
   private readonly builds = new Map<string, Promise<void>>();
   /** How many times our what-ifs' ANALYZE moved each table's analyze counter (by oid); see catalog.ts. */
   private readonly ownAnalyzes = new Map<string, number>();
-  /** What-ifs between their ANALYZE and counting it. */
-  private readonly analyzing = new Set<Promise<void>>();
+  /**
+   * Tables a what-if is analysing (by oid), with their analyze counter from before: until the what-if has
+   * counted its ANALYZE, the markers read that value, which is what they will read once it has (whether
+   * the ANALYZE completes or is cancelled; no other ANALYZE can run beside the what-if's lock).
+   */
+  private readonly analyzing = new Map<string, number>();
 
   /**
    * ANALYZE inside the what-if's transaction (rolled back with it), noting how far it moved the table's
@@ -372,9 +373,7 @@ export class PgPlanner implements Planner {
       return Number(r.rows[0]?.n ?? 0);
     };
     const before = await count();
-    let counted!: () => void;
-    const done = new Promise<void>((resolve) => (counted = resolve));
-    this.analyzing.add(done);
+    this.analyzing.set(oid, before);
     let failure: { e: unknown } | undefined;
     try {
       // A failed or cancelled ANALYZE is rolled back to here, which keeps the transaction (and the lock) usable.
@@ -390,8 +389,7 @@ export class PgPlanner implements Planner {
     } catch {
       // The connection is gone: the counter's move shows as a change, which costs a replan, never a stale plan.
     } finally {
-      this.analyzing.delete(done);
-      counted();
+      this.analyzing.delete(oid);
     }
     if (failure) throw failure.e;
   }
