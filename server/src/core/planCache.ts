@@ -116,8 +116,13 @@ export class Lru<V> {
  * (ParsedStatement.relations).
  */
 export function planKey(req: PlanRequest, relationKeys: readonly string[], versions: SchemaVersions): string {
+  return `${planContext(req, relationKeys, versions)}\u0000${req.sql}`;
+}
+
+/** The key without the statement's text: what else its plan depends on (planKey = context + text). */
+export function planContext(req: Pick<PlanRequest, 'paramCount'>, relationKeys: readonly string[], versions: SchemaVersions): string {
   const markers = relationKeys.map((k) => `${k}=${versions.relations.get(k) ?? '-'}`).join('\u0001');
-  return `${versions.scope}\u0000${req.paramCount}\u0000${markers}\u0000${req.sql}`;
+  return `${versions.scope}\u0000${req.paramCount}\u0000${markers}`;
 }
 
 export function relationCacheKey(key: string, versions: SchemaVersions): string | undefined {

@@ -6,7 +6,7 @@ import { ParsedDocument, parseDocument, type ParsedStatement, type StatementSynt
 import { planMarkdown } from './hover';
 import { isExplainable, loadParser } from './parse';
 import type { CallContext, DatabaseInfo, ExplainResult, Planner, PlanRequest, QualifiedName, RelationInfo, SchemaVersions, WhatIfResult } from './ports';
-import { Lru, PlanCache, planKey, relationCacheKey } from './planCache';
+import { Lru, PlanCache, planContext, relationCacheKey } from './planCache';
 import { relationKey } from './ports';
 import { extractSqlRegions } from './embedded/extract';
 import { annotateLoops } from './embedded/loops';
@@ -38,8 +38,8 @@ export interface StatementResult {
   /** Why the statement was not planned, for the hover. */
   notPlanned?: string;
   findings: Finding[];
-  /** The plan-cache key its plan was found or stored under, for the document's next run. */
-  planKey?: string;
+  /** What its plan-cache key holds besides its text (planCache.ts planContext), for the document's next run. */
+  planContext?: string;
 }
 
 export interface DocumentAnalysis {
@@ -379,14 +379,23 @@ async function plan(
   }
   // An open document's plans are held by its last analysis anyway: they are looked up there first, so that
   // a large file's plans never depend on the shared cache's budget (which is for documents no longer open).
-  const before = new Map<string, Extract<ExplainResult, { kind: 'plan' }>>();
-  if (versions) for (const p of previous?.results ?? []) if (p.planKey && p.explain?.kind === 'plan') before.set(p.planKey, p.explain);
+  // Keyed by text, then compared on the rest of the key: a save of a large file builds no full key (and
+  // hashes none) for the statements it finds there.
+  const before = new Map<string, StatementResult>();
+  if (versions) for (const p of previous?.results ?? []) if (p.planContext !== undefined && p.explain?.kind === 'plan') before.set(p.stmt.text, p);
   const todo: { r: StatementResult; req: PlanRequest; key?: string }[] = [];
   for (const r of plannable) {
     const req = planRequest(r);
-    const key = versions ? planKey(req, r.stmt.relations.keys, versions) : undefined;
-    r.planKey = key;
-    const hit = key === undefined ? undefined : (before.get(key) ?? cache.plans.get(key));
+    const context = versions ? planContext(req, r.stmt.relations.keys, versions) : undefined;
+    r.planContext = context;
+    if (context === undefined) {
+      todo.push({ r, req });
+      continue;
+    }
+    const prev = before.get(r.stmt.text);
+    let hit = prev?.planContext === context && prev.explain?.kind === 'plan' ? prev.explain : undefined;
+    const key = hit ? undefined : `${context}\u0000${req.sql}`;
+    hit ??= key === undefined ? undefined : cache.plans.get(key);
     if (hit) r.explain = hit;
     else todo.push({ r, req, key });
   }
@@ -471,7 +480,7 @@ function carryPlans(analysis: DocumentAnalysis, previous: DocumentAnalysis): voi
     const carried = before.get(`${planRequest(r).paramCount}\u0000${r.stmt.text}`);
     if (carried) {
       r.explain = carried.explain;
-      r.planKey = carried.planKey;
+      r.planContext = carried.planContext;
     }
   }
   analysis.relations = previous.relations;
