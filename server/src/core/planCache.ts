@@ -112,17 +112,17 @@ export class Lru<V> {
  * A statement's plan depends on its text, how its parameters are planned, the database (and whatever the
  * planner puts in `scope`: server version, user functions, the embedded engine's schema hash) and the
  * relations it names, each at its change marker. A name that does not resolve is part of the key as absent,
- * so that creating the table replans the statement. `relationKeys`: the relations' keys, each once, sorted
- * (ParsedStatement.relations).
+ * so that creating the table replans the statement. The context is all of that but the text;
+ * `relationKeys`: the relations' keys, each once, sorted (ParsedStatement.relations).
  */
-export function planKey(req: PlanRequest, relationKeys: readonly string[], versions: SchemaVersions): string {
-  return `${planContext(req, relationKeys, versions)}\u0000${req.sql}`;
-}
-
-/** The key without the statement's text: what else its plan depends on (planKey = context + text). */
 export function planContext(req: Pick<PlanRequest, 'paramCount'>, relationKeys: readonly string[], versions: SchemaVersions): string {
   const markers = relationKeys.map((k) => `${k}=${versions.relations.get(k) ?? '-'}`).join('\u0001');
   return `${versions.scope}\u0000${req.paramCount}\u0000${markers}`;
+}
+
+/** The plan cache's key: the context and the statement's text. */
+export function planKey(context: string, sql: string): string {
+  return `${context}\u0000${sql}`;
 }
 
 export function relationCacheKey(key: string, versions: SchemaVersions): string | undefined {

@@ -6,7 +6,7 @@ import { ParsedDocument, parseDocument, type ParsedStatement, type StatementSynt
 import { planMarkdown } from './hover';
 import { isExplainable, loadParser } from './parse';
 import type { CallContext, DatabaseInfo, ExplainResult, Planner, PlanRequest, QualifiedName, RelationInfo, SchemaVersions, WhatIfResult } from './ports';
-import { Lru, PlanCache, planContext, relationCacheKey } from './planCache';
+import { Lru, PlanCache, planContext, planKey, relationCacheKey } from './planCache';
 import { relationKey } from './ports';
 import { extractSqlRegions } from './embedded/extract';
 import { annotateLoops } from './embedded/loops';
@@ -394,7 +394,7 @@ async function plan(
     }
     const prev = before.get(r.stmt.text);
     let hit = prev?.planContext === context && prev.explain?.kind === 'plan' ? prev.explain : undefined;
-    const key = hit ? undefined : `${context}\u0000${req.sql}`;
+    const key = hit ? undefined : planKey(context, req.sql);
     hit ??= key === undefined ? undefined : cache.plans.get(key);
     if (hit) r.explain = hit;
     else todo.push({ r, req, key });
