@@ -105,7 +105,12 @@ function namedRelations(stmt: ParsedStatement): NamedRelations {
     blocks = [];
   }
   const byKey = new Map<string, QualifiedName>();
-  for (const b of blocks) for (const t of b.tables) byKey.set(relationKey({ schema: t.schema, name: t.relname }), { schema: t.schema, name: t.relname });
+  for (const b of blocks) {
+    for (const t of b.tables) {
+      const q = { schema: t.schema, name: t.relname };
+      byKey.set(relationKey(q), q);
+    }
+  }
   const keys = [...byKey.keys()].sort();
   return { keys, names: keys.map((k) => byKey.get(k)!) };
 }

@@ -2,7 +2,7 @@
 // statements whose plan could have changed. Pure data: the planner reports the versions (ports.ts
 // `SchemaVersions`), this module only builds keys from them and remembers.
 import type { DatabaseInfo, ExplainResult, PlanRequest, RelationInfo, SchemaVersions } from './ports';
-import type { PlanNode } from './plan';
+import { walkPlan } from './plan';
 
 export const DEFAULT_PLAN_CACHE_ENTRIES = 10_000;
 /**
@@ -17,11 +17,7 @@ export const PLAN_CACHE_BYTES = 16 * 1024 * 1024;
  */
 export function planWeight(key: string, plan: Extract<ExplainResult, { kind: 'plan' }>): number {
   let nodes = 0;
-  const walk = (n: PlanNode): void => {
-    nodes++;
-    for (const c of n.Plans ?? []) walk(c);
-  };
-  walk(plan.plan);
+  walkPlan(plan.plan, () => nodes++);
   return 600 * nodes + 2 * key.length;
 }
 
@@ -43,7 +39,7 @@ export class Lru<V> {
   constructor(
     public max: number,
     private readonly weigh: (key: string, value: V) => number = () => 0,
-    public maxWeight = Infinity,
+    private readonly maxWeight = Infinity,
   ) {}
 
   get size(): number {
@@ -78,13 +74,12 @@ export class Lru<V> {
     this.put(key, { v: value, w: this.weigh(key, value) });
   }
 
-  resize(max: number, maxWeight = this.maxWeight): void {
-    if (max === this.max && maxWeight === this.maxWeight) return;
+  resize(max: number): void {
+    if (max === this.max) return;
     this.max = max;
-    this.maxWeight = maxWeight;
     if (max <= 0) return this.clear();
     // Rare (a settings change): keep the young generation if it fits, as the old one.
-    if (this.young.size > max / 2 || this.youngWeight > maxWeight / 2) this.clear();
+    if (this.young.size > max / 2) this.clear();
     else this.rotate();
   }
 

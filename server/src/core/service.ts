@@ -368,11 +368,7 @@ async function plan(
   const { settings, signal } = ctx;
   cache.resize(settings.limits.planCacheEntries);
   const plannable = analysis.results.filter((r) => !r.notPlanned);
-  const names = new Map<string, QualifiedName>();
-  for (const r of plannable) {
-    const { keys, names: qs } = r.stmt.relations;
-    keys.forEach((k, i) => names.set(k, qs[i]));
-  }
+  const names = relationsOf(plannable);
   let versions: SchemaVersions | undefined;
   if (plannable.length > 0 && settings.limits.planCacheEntries > 0 && planner.schemaVersions) {
     versions = await planner.schemaVersions([...names.values()], ctx);
@@ -417,12 +413,7 @@ async function plan(
     });
   }
 
-  const wanted = new Map<string, QualifiedName>();
-  for (const r of analysis.results) {
-    if (r.explain?.kind !== 'plan' || r.notPlanned) continue;
-    const { keys, names: qs } = r.stmt.relations;
-    keys.forEach((k, i) => wanted.set(k, qs[i]));
-  }
+  const wanted = relationsOf(analysis.results.filter((r) => r.explain?.kind === 'plan' && !r.notPlanned));
   if (wanted.size > 0 && !signal?.aborted) {
     const missing: QualifiedName[] = [];
     for (const [k, q] of wanted) {
@@ -446,6 +437,16 @@ async function plan(
     analysis.database = known ?? (await planner.describeDatabase(ctx));
     if (!known && versions && analysis.database && !signal?.aborted) cache.databases.set(versions.scope, analysis.database);
   }
+}
+
+/** The relations the statements name, each once, by key. */
+function relationsOf(results: StatementResult[]): Map<string, QualifiedName> {
+  const out = new Map<string, QualifiedName>();
+  for (const r of results) {
+    const { keys, names } = r.stmt.relations;
+    keys.forEach((k, i) => out.set(k, names[i]));
+  }
+  return out;
 }
 
 /** For planners without `explainBatch`: two at a time, and nothing more sent once the database is unavailable. */

@@ -10,7 +10,7 @@ export interface RunOptions {
   values?: unknown[];
   /** Parse/Bind/Execute, which refuses more than one statement. Required for any text containing user SQL. */
   extended?: boolean;
-  /** Cleanup statements (ROLLBACK, DEALLOCATE) still run after an abort. */
+  /** Cleanup statements (ROLLBACK, DEALLOCATE, hypopg_reset) still run after an abort. */
   cleanup?: boolean;
   /**
    * The statement was sent behind this one on a pipelined connection: the server starts on it only once

@@ -225,42 +225,9 @@ export class PgPlanner implements Planner {
         const out = await this.withSession(ctx, ctx.settings.statementTimeoutMs, async (s, server) => {
           const prepared: string[] = [];
           try {
-            await s.transaction(
-              'READ ONLY',
-              ctx.settings,
-              async () => {
-                const pipe = new Pipe(PIPELINE_DEPTH);
-                let next = 0;
-                while (next < chunk.length) {
-                  const first = chunk[next];
-                  if (reqs[first].paramCount > 0) {
-                    await pipe.drain();
-                    results[first] = await this.plan(s, server, reqs[first], prepared);
-                    await s.run('ROLLBACK TO SAVEPOINT sql_insight_stmt');
-                    next++;
-                    continue;
-                  }
-                  // Refilled half a pipe at a time, in one write: a socket write per protocol message cost
-                  // more than planning a simple statement (six per statement, ~0.07 ms each).
-                  await pipe.room();
-                  s.corked(() => {
-                    while (next < chunk.length && reqs[chunk[next]].paramCount <= 0 && pipe.hasRoom()) {
-                      const i = chunk[next++];
-                      const explained = planStatement(s, this.planEnv(server), reqs[i], prepared, pipe.last);
-                      const rolledBack = s.run('ROLLBACK TO SAVEPOINT sql_insight_stmt', { after: explained });
-                      pipe.push(
-                        explained.then((r) => {
-                          results[i] = r;
-                        }),
-                        rolledBack,
-                      );
-                    }
-                  });
-                }
-                await pipe.drain();
-              },
-              ['SAVEPOINT sql_insight_stmt'],
-            );
+            await s.transaction('READ ONLY', ctx.settings, () => this.planChunk(s, server, reqs, chunk, results, prepared), [
+              'SAVEPOINT sql_insight_stmt',
+            ]);
           } finally {
             await this.deallocate(s, prepared);
           }
@@ -271,6 +238,49 @@ export class PgPlanner implements Planner {
     await Promise.all(Array.from({ length: workers }, (_, k) => worker(k)));
     // Array.from, not map: map skips the holes of statements no connection got to.
     return Array.from(results, (r): ExplainResult => r ?? { kind: 'unavailable', reason: failure ?? 'not planned' });
+  }
+
+  /**
+   * Plans `chunk` (indexes into `reqs`) inside the caller's transaction, after its SAVEPOINT, pipelined
+   * (see explainBatch); results go to `results` at the same indexes.
+   */
+  private async planChunk(
+    s: Session,
+    server: ServerInfo,
+    reqs: PlanRequest[],
+    chunk: number[],
+    results: Array<ExplainResult | undefined>,
+    prepared: string[],
+  ): Promise<void> {
+    const pipe = new Pipe(PIPELINE_DEPTH);
+    let next = 0;
+    while (next < chunk.length) {
+      const first = chunk[next];
+      if (reqs[first].paramCount > 0) {
+        await pipe.drain();
+        results[first] = await this.plan(s, server, reqs[first], prepared);
+        await s.run('ROLLBACK TO SAVEPOINT sql_insight_stmt');
+        next++;
+        continue;
+      }
+      // Refilled half a pipe at a time, in one write: a socket write per protocol message cost more than
+      // planning a simple statement (six per statement, ~0.07 ms each).
+      await pipe.room();
+      s.corked(() => {
+        while (next < chunk.length && reqs[chunk[next]].paramCount <= 0 && pipe.hasRoom()) {
+          const i = chunk[next++];
+          const explained = planStatement(s, this.planEnv(server), reqs[i], prepared, pipe.last);
+          const rolledBack = s.run('ROLLBACK TO SAVEPOINT sql_insight_stmt', { after: explained });
+          pipe.push(
+            explained.then((r) => {
+              results[i] = r;
+            }),
+            rolledBack,
+          );
+        }
+      });
+    }
+    await pipe.drain();
   }
 
   async schemaVersions(names: QualifiedName[], ctx: CallContext): Promise<SchemaVersions | undefined> {
@@ -802,7 +812,7 @@ class Slots {
 /**
  * The statements of one pipelined connection that are sent but not yet answered, at most `depth` of them
  * (a statement counts with its ROLLBACK TO). The first failure (a lost connection, a cancellation) is
- * rethrown by the next `add` or `drain`; the statements still on the wire are answered (or fail) on their own.
+ * rethrown by the next `room` or `drain`; the statements still on the wire are answered (or fail) on their own.
  */
 class Pipe {
   private readonly pending: Promise<void>[] = [];

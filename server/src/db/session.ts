@@ -3,6 +3,7 @@
 import { DatabaseError, type PoolClient, type QueryConfig, type QueryResult, type QueryResultRow } from 'pg';
 import type { SqlInsightSettings } from '../../../common/protocol';
 import { sendCancelRequest } from './cancel';
+import type { RunOptions } from './explain';
 
 /** The caller aborted (or the planner was disposed); the running statement was cancelled server-side. */
 export class CancelledError extends Error {
@@ -14,20 +15,6 @@ export class CancelledError extends Error {
 /** The connection is gone or stopped answering; it must not be reused and the target counts as unreachable. */
 export class ConnectionLostError extends Error {}
 
-export interface RunOptions {
-  values?: unknown[];
-  /** Parse/Bind/Execute, which refuses more than one statement. Required for any text containing user SQL. */
-  extended?: boolean;
-  /** Cleanup statements (ROLLBACK, DEALLOCATE, hypopg_reset) still run after an abort. */
-  cleanup?: boolean;
-  /** Pipelined behind this statement: the time limit starts when it is answered, not when this is sent. */
-  after?: Promise<unknown>;
-  /**
-   * A name for a fixed query text of ours: prepared on the first run per connection, then only executed.
-   * Never for user SQL (a name binds one text for the connection's life).
-   */
-  name?: string;
-}
 
 // pg supports `queryMode` at runtime; @types/pg does not declare it.
 interface ExtendedQueryConfig extends QueryConfig {
